@@ -1,0 +1,50 @@
+# airflow-client-ext: spec pipeline, checks and tests. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+AIRFLOW2_VERSION ?= 2.11.2
+AIRFLOW3_VERSION ?= 3.3.2
+OPENAPI_GENERATOR_VERSION := 7.26.0
+
+TOOLS := .tools/venv
+TOOLS_STAMP := $(TOOLS)/.installed-$(OPENAPI_GENERATOR_VERSION)
+GENERATOR := $(TOOLS)/bin/openapi-generator-cli
+TOX := $(TOOLS)/bin/tox
+
+.PHONY: help tools spec generate check-generated lint unit test bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(TOOLS_STAMP):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "openapi-generator-cli==$(OPENAPI_GENERATOR_VERSION)" "pyyaml>=6" "tox>=4.20"
+	touch $@
+
+tools: $(TOOLS_STAMP) ## install the tool venv (openapi-generator-cli, pyyaml, tox) in .tools/
+
+spec: $(TOOLS_STAMP) ## fetch the specs: make spec AIRFLOW2_VERSION=2.11.2 AIRFLOW3_VERSION=3.3.2
+	$(TOOLS)/bin/python scripts/fetch_spec.py --airflow2 $(AIRFLOW2_VERSION) --airflow3 $(AIRFLOW3_VERSION)
+
+generate: $(TOOLS_STAMP) ## transform the specs and regenerate generated/
+	$(TOOLS)/bin/python scripts/generate.py --generator $(GENERATOR) --out generated
+
+check-generated: $(TOOLS_STAMP) ## regenerate into a temp dir; fail on any drift from generated/
+	$(TOOLS)/bin/python scripts/generate.py --generator $(GENERATOR) --out generated --check
+
+lint: $(TOOLS_STAMP) ## ruff check, ruff format --check, mypy --strict
+	$(TOX) run -e lint
+
+unit: $(TOOLS_STAMP) ## unit tests (no server)
+	$(TOX) run -e unit
+
+test: $(TOOLS_STAMP) ## what CI runs: drift check, lint, unit and contract tests
+	$(TOX) run -e generated,lint,unit,contract
+
+bench: $(TOOLS_STAMP) ## benchmarks: import time against eager generation and the official client
+	$(TOX) run -e bench
+
+clean: ## remove the tool venv, tox envs and build output
+	rm -rf .tools .tox build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,94 @@
+"""What we generate from, and where it comes from: one place for the spec pipeline's facts.
+
+``openapi/specs.lock.json`` names, for each spec id, the file in ``openapi/``, where it came
+from (distribution, version, path inside the wheel) and its sha256. ``scripts/fetch_spec.py``
+writes it; ``scripts/generate.py`` refuses to generate from a file that does not match it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OPENAPI_DIR = ROOT / "openapi"
+LOCK_FILE = OPENAPI_DIR / "specs.lock.json"
+TEMPLATES_DIR = ROOT / "scripts" / "templates"
+
+#: openapi-generator-cli release the pipeline is pinned to (the PyPI package bundles the jar).
+GENERATOR_VERSION = "7.26.0"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """A spec shipped inside a wheel on the package index."""
+
+    spec_id: str
+    distribution: str
+    path_in_wheel: str
+    file_name: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """A generated package: which spec, which Python package name."""
+
+    spec_id: str
+    package: str
+
+
+#: Specs fetched by ``make spec``. Keys of the lock file are the spec ids.
+UPSTREAMS = {
+    "v1": Upstream(
+        spec_id="v1",
+        distribution="apache-airflow",
+        path_in_wheel="airflow/api_connexion/openapi/v1.yaml",
+        file_name="airflow-v1.yaml",
+    ),
+    "v2": Upstream(
+        spec_id="v2",
+        distribution="apache-airflow-core",
+        path_in_wheel="airflow/api_fastapi/core_api/openapi/v2-rest-api-generated.yaml",
+        file_name="airflow-v2.yaml",
+    ),
+}
+
+#: Generated packages. Their names say which API they speak and cannot collide with the
+#: official client's ``airflow_client`` package.
+TARGETS = {
+    "v1": Target(spec_id="v1", package="airflow_client_ext_v1"),
+    "v2": Target(spec_id="v2", package="airflow_client_ext_v2"),
+}
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_lock() -> dict[str, Any]:
+    if not LOCK_FILE.exists():
+        return {"specs": {}}
+    return dict(json.loads(LOCK_FILE.read_text()))
+
+
+def write_lock(lock: dict[str, Any]) -> None:
+    LOCK_FILE.write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
+
+
+def locked_spec_path(spec_id: str) -> tuple[Path, dict[str, Any]]:
+    """Return the spec file for ``spec_id`` after checking it against the lock."""
+    entry = read_lock()["specs"].get(spec_id)
+    if entry is None:
+        raise SystemExit(f"spec {spec_id!r} is not in {LOCK_FILE}; run `make spec` first")
+    path = OPENAPI_DIR / entry["file"]
+    actual = sha256_of(path.read_bytes())
+    if actual != entry["sha256"]:
+        raise SystemExit(
+            f"{path} has sha256 {actual}, the lock says {entry['sha256']}: specs in openapi/ "
+            "are kept byte-for-byte as upstream ships them. Put fixes in scripts/transforms.py "
+            "and restore the file with `make spec`."
+        )
+    return path, entry
