@@ -1,4 +1,8 @@
-"""Each spec transform, on a small spec fragment: what it fixes, and that it is idempotent."""
+"""Each spec transform, on a small spec fragment: what it fixes, and that it is idempotent.
+
+Transforms added for defects found by the contract suite have their tests in
+``test_transforms_found_v1.py`` and ``test_transforms_found_v2.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,15 @@ import copy
 from typing import Any
 
 import pytest
-from transforms import (
-    REGISTRY,
-    SEND_NULL_WHEN_UNSET,
+from transforms import REGISTRY, SEND_NULL_WHEN_UNSET, apply_transforms
+from transforms.airflow_v1 import keep_negotiate_scheme, require_declared_credentials
+from transforms.airflow_v2 import (
     anyof_null_to_nullable,
-    apply_transforms,
     downgrade_to_openapi_30,
-    keep_negotiate_scheme,
-    require_declared_credentials,
     send_null_for_required_nullable,
-    shorten_info_description,
     type_untyped_path_parameters,
 )
+from transforms.common import shorten_info_description
 
 Spec = dict[str, Any]
 
