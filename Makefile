@@ -12,7 +12,7 @@ TOOLS_STAMP := $(TOOLS)/.installed-$(OPENAPI_GENERATOR_VERSION)
 GENERATOR := $(TOOLS)/bin/openapi-generator-cli
 TOX := $(TOOLS)/bin/tox
 
-.PHONY: help tools spec generate check-generated lint unit test bench clean
+.PHONY: help tools spec generate check-generated lint unit test bench demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -46,5 +46,18 @@ bench: $(TOOLS_STAMP) ## benchmarks: import time against eager generation and th
 	$(TOX) run -e bench
 
 clean: ## remove the tool venv, tox envs and build output
-	rm -rf .tools .tox build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .tools .venv .tox build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# ---------------------------------------------------------------------------- main job
+AIRFLOW_VERSION ?= $(AIRFLOW3_VERSION)
+DEV := .venv
+DEV_STAMP := $(DEV)/.installed
+
+$(DEV_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(DEV)
+	$(DEV)/bin/pip install --quiet -e ".[testing]"
+	touch $@
+
+demo: $(DEV_STAMP) ## main job: a real Airflow (AIRFLOW_VERSION=3.3.2 or 2.11.2), demo DAG run to the end
+	$(DEV)/bin/python scripts/demo.py --airflow-version $(AIRFLOW_VERSION)
