@@ -1,10 +1,62 @@
 """airflow-client-ext: one client for Apache Airflow 2 (``/api/v1``) and 3 (``/api/v2``).
 
+::
+
+    from airflow_client_ext import AirflowClient, TokenAuth
+
+    client = AirflowClient("http://localhost:8080", auth=TokenAuth("admin", "admin"))
+    client.api_version                      # "v1" or "v2", detected
+    client.api("DAGApi").get_dags(limit=5)  # any generated API, with auth and retries
+
 The generated clients live in the top-level packages ``airflow_client_ext_v1`` and
-``airflow_client_ext_v2``; this package is the handwritten layer on top. Importing it must
-stay cheap: nothing here imports a generated module at import time.
+``airflow_client_ext_v2``; this package is the handwritten layer on top. Importing it is
+cheap: names load on first use, and no generated module loads before a call needs it.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+if TYPE_CHECKING:
+    from .auth import Auth, BasicAuth, BearerAuth, HeaderAuth, NoAuth, TokenAuth
+    from .client import AirflowClient
+    from .retry import RetryPolicy
+
+_LAZY = {
+    "AirflowClient": ".client",
+    "Auth": ".auth",
+    "BasicAuth": ".auth",
+    "BearerAuth": ".auth",
+    "HeaderAuth": ".auth",
+    "NoAuth": ".auth",
+    "TokenAuth": ".auth",
+    "RetryPolicy": ".retry",
+}
+
+__all__ = [
+    "AirflowClient",
+    "Auth",
+    "BasicAuth",
+    "BearerAuth",
+    "HeaderAuth",
+    "NoAuth",
+    "RetryPolicy",
+    "TokenAuth",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

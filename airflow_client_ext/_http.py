@@ -1,0 +1,114 @@
+"""Small HTTP pieces shared by the transport and the auth flows: the request the flows see,
+URL redaction, and reading an error body."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+#: Headers whose values are secrets: never logged, never shown, dropped on a cross-host
+#: redirect. Auth objects add their own (for example a custom API-key header).
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+_SECRET_QUERY = re.compile(r"pass|secret|token|key|auth|sig|credential", re.IGNORECASE)
+REDACTED = "***"
+
+
+@dataclass
+class Request:
+    """One HTTP request as the auth flows see it; they may change its headers."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | str | None = None
+    fields: Any = None
+    encode_multipart: bool = True
+
+    def path(self) -> str:
+        """The URL path with secret query values redacted, for messages and logs."""
+        return safe_path(self.url)
+
+
+def safe_path(url: str) -> str:
+    """``/api/v2/dags?limit=5`` from a URL: no scheme, host or credentials; secrets masked."""
+    parts = urlsplit(url)
+    query = [(k, REDACTED if _SECRET_QUERY.search(k) else v) for k, v in parse_qsl(parts.query)]
+    return parts.path + (f"?{urlencode(query, safe='*')}" if query else "")
+
+
+def safe_url(url: str) -> str:
+    """The URL without user info and with secret query values masked."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    query = [(k, REDACTED if _SECRET_QUERY.search(k) else v) for k, v in parse_qsl(parts.query)]
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
+
+
+def redact_headers(headers: dict[str, str], sensitive: frozenset[str]) -> dict[str, str]:
+    return {k: (REDACTED if k.lower() in sensitive else v) for k, v in headers.items()}
+
+
+def redact_text(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What an error body says: RFC 7807 members, FastAPI's ``detail``, or an excerpt."""
+
+    title: str | None
+    detail: Any
+    type: str | None
+    excerpt: str
+    is_json: bool
+
+
+def read_problem(body: bytes, content_type: str, limit: int) -> Problem:
+    text = body.decode("utf-8", errors="replace")
+    excerpt = " ".join(text.split())
+    if len(excerpt) > limit:
+        excerpt = excerpt[:limit] + f"... ({len(text)} characters)"
+    doc: Any = None
+    if "json" in content_type.lower() or text.lstrip().startswith(("{", "[")):
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            doc = None
+    if not isinstance(doc, dict):
+        return Problem(None, None, None, excerpt, is_json=doc is not None)
+    title = doc.get("title")
+    return Problem(
+        title=str(title) if title is not None else None,
+        detail=doc.get("detail", doc.get("error")),
+        type=str(doc["type"]) if doc.get("type") is not None else None,
+        excerpt=excerpt,
+        is_json=True,
+    )
+
+
+def describe_detail(detail: Any) -> str:
+    """A one-line reading of a ``detail`` member (FastAPI validation lists included)."""
+    if detail is None:
+        return ""
+    if isinstance(detail, list):
+        parts = []
+        for item in detail[:5]:
+            if isinstance(item, dict):
+                loc = ".".join(str(p) for p in item.get("loc", []))
+                parts.append(f"{loc}: {item.get('msg', item)}" if loc else str(item.get("msg")))
+            else:
+                parts.append(str(item))
+        more = f" (+{len(detail) - 5} more)" if len(detail) > 5 else ""
+        return "; ".join(parts) + more
+    if isinstance(detail, dict):
+        return json.dumps(detail, sort_keys=True)[:300]
+    return str(detail)

@@ -1,0 +1,308 @@
+"""Authentication as small flows that can answer a challenge and re-send once.
+
+An auth is a generator, :meth:`Auth.auth_flow`, in the shape of httpx's: it yields the
+request to send (after adding its headers), receives the response, and may yield again: a
+token request before the real one, or the same request once more after a 401 (a refreshed
+token, a fresh Kerberos token). The transport drives it; every attempt of a retry runs the
+flow anew, so single-use credentials are never re-sent.
+
+=================  ============================  =========================================
+auth               Airflow 2 (``/api/v1``)        Airflow 3 (``/api/v2``)
+=================  ============================  =========================================
+``BasicAuth``      basic auth backend             not accepted by Airflow 3
+``TokenAuth``      sent as basic auth             ``POST /auth/token``, JWT cached and renewed
+``BearerAuth``     a bearer backend (custom)      a token you got elsewhere (or a callable)
+``HeaderAuth``     a plugin's raw header          a plugin's raw header
+=================  ============================  =========================================
+
+No auth object ever shows a secret in its ``repr``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING
+
+from ._http import Request
+
+if TYPE_CHECKING:
+    from urllib3 import BaseHTTPResponse
+
+AuthFlow = Generator[Request, "BaseHTTPResponse", None]
+
+
+class Auth:
+    """Base class: sends the request unchanged. Subclasses add headers or challenges."""
+
+    #: lower-case header names whose values are secrets (redacted, dropped on redirect)
+    sensitive_headers: frozenset[str] = frozenset()
+    #: a human name for the scheme, for error messages
+    scheme: str = "no auth"
+
+    def auth_flow(self, request: Request) -> AuthFlow:
+        yield request
+
+    @property
+    def principal(self) -> str | None:
+        """The user the credentials speak for, if known (for error messages)."""
+        return None
+
+    def secrets(self) -> list[str]:
+        """Secret values to mask in any text shown to a person."""
+        return []
+
+    def describe(self) -> str:
+        return f"{self.scheme} as {self.principal!r}" if self.principal else self.scheme
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class NoAuth(Auth):
+    """Send no credentials (a public endpoint, or auth done by a proxy in front)."""
+
+
+def _basic_header(username: str, password: str) -> str:
+    raw = f"{username}:{password}".encode()
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+class BasicAuth(Auth):
+    """HTTP basic auth: Airflow 2 with ``airflow.api.auth.backend.basic_auth``."""
+
+    sensitive_headers = frozenset({"authorization"})
+    scheme = "basic auth"
+
+    def __init__(self, username: str, password: str) -> None:
+        if not username:
+            raise ValueError("BasicAuth needs a username")
+        self.username = username
+        self._password = password
+        self._header = _basic_header(username, password)
+
+    @property
+    def principal(self) -> str:
+        return self.username
+
+    def secrets(self) -> list[str]:
+        return [self._password, self._header.split(" ", 1)[1]]
+
+    def auth_flow(self, request: Request) -> AuthFlow:
+        request.headers["Authorization"] = self._header
+        yield request
+
+    def __repr__(self) -> str:
+        return f"BasicAuth(username={self.username!r}, password=***)"
+
+
+def _api_root(url: str) -> str:
+    """The server's root URL (with any path prefix) from an API URL."""
+    index = url.find("/api/")
+    if index < 0:
+        index = url.find("/", url.find("//") + 2)
+        return url if index < 0 else url[:index]
+    return url[:index]
+
+
+def jwt_expiry(token: str) -> float | None:
+    """The ``exp`` claim of a JWT (not verified: the server does that), or None."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        exp = claims.get("exp")
+        return float(exp) if isinstance(exp, int | float) else None
+    except (IndexError, ValueError, AttributeError):
+        return None
+
+
+class TokenAuth(Auth):
+    """Username and password that work on both majors.
+
+    On Airflow 3 it logs in with ``POST /auth/token``, caches the JWT, logs in again shortly
+    before the token's ``exp`` and once more if the server answers 401 anyway (a restarted
+    server with a new secret, a clock skew). Thread-safe: concurrent calls share one login.
+    On Airflow 2 (``/api/v1``) the same credentials go as basic auth.
+    """
+
+    sensitive_headers = frozenset({"authorization"})
+    scheme = "token auth"
+
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        *,
+        token_url: str | None = None,
+        refresh_margin: float = 30.0,
+        renew_early: bool = True,
+    ) -> None:
+        if not username:
+            raise ValueError("TokenAuth needs a username")
+        self.username = username
+        self._password = password
+        self.token_url = token_url
+        self.refresh_margin = refresh_margin
+        self.renew_early = renew_early
+        self._basic = _basic_header(username, password)
+        self._token: str | None = None
+        self._expires_at: float | None = None
+        self._lifetime: float | None = None
+        self._lock = threading.Lock()
+        #: number of logins made (for tests and diagnostics)
+        self.logins = 0
+
+    @property
+    def principal(self) -> str:
+        return self.username
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self._password, self._basic.split(" ", 1)[1], self._token) if s]
+
+    def __repr__(self) -> str:
+        state = "token cached" if self._token else "no token yet"
+        return f"TokenAuth(username={self.username!r}, password=***, {state})"
+
+    def _fresh(self) -> bool:
+        """True while the cached token may be used: until ``refresh_margin`` seconds (at most
+        a quarter of its lifetime) before its ``exp``; without ``renew_early``, until the
+        server refuses it."""
+        if self._token is None:
+            return False
+        if self._expires_at is None or not self.renew_early:
+            return True
+        margin = self.refresh_margin
+        if self._lifetime:
+            margin = min(margin, self._lifetime / 4)
+        return time.time() < self._expires_at - margin
+
+    def _login_request(self, url: str) -> Request:
+        body = json.dumps({"username": self.username, "password": self._password})
+        return Request(
+            method="POST",
+            url=self.token_url or f"{_api_root(url)}/auth/token",
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+            body=body,
+        )
+
+    def _store(self, response: BaseHTTPResponse, login: Request) -> bool:
+        """Keep the token of a login answer. False: not a login answer (a 503, say), which
+        the flow then hands back to the transport to retry or report."""
+        from .errors import AuthenticationError
+
+        if response.status not in (200, 201, 401, 403):
+            return False
+        token = None
+        if response.status in (200, 201):
+            try:
+                token = json.loads(response.data).get("access_token")
+            except (ValueError, AttributeError):
+                token = None
+        if not token:
+            detail = response.data[:200].decode("utf-8", "replace")
+            raise AuthenticationError(
+                f"login as {self.username!r} failed: POST {login.url} answered "
+                f"{response.status} ({detail.strip() or 'no body'}). Check the username and "
+                "password; Airflow 3 takes them at /auth/token (simple or FAB auth manager).",
+                status=response.status,
+                method="POST",
+                path="/auth/token",
+            )
+        self._token = token
+        self._expires_at = jwt_expiry(token)
+        self._lifetime = self._expires_at - time.time() if self._expires_at else None
+        self.logins += 1
+        return True
+
+    def auth_flow(self, request: Request) -> AuthFlow:
+        if "/api/v1/" in request.url or request.url.endswith("/api/v1"):
+            request.headers["Authorization"] = self._basic
+            yield request
+            return
+        with self._lock:
+            if not self._fresh():
+                login = self._login_request(request.url)
+                if not self._store((yield login), login):
+                    return
+            used = self._token
+        request.headers["Authorization"] = f"Bearer {used}"
+        response = yield request
+        if not _token_refused(response):
+            return
+        with self._lock:
+            if self._token == used:  # nobody renewed it meanwhile
+                login = self._login_request(request.url)
+                if not self._store((yield login), login):
+                    return
+            used = self._token
+        request.headers["Authorization"] = f"Bearer {used}"
+        yield request
+
+
+def _token_refused(response: BaseHTTPResponse) -> bool:
+    """Airflow 3 refuses an expired token with 401 and a token it cannot verify (signed with
+    another secret, say after a restart) with 403 "Invalid JWT token": both call for a login."""
+    if response.status == 401:
+        return True
+    return response.status == 403 and b"jwt" in (response.data or b"")[:200].lower()
+
+
+class BearerAuth(Auth):
+    """A bearer token from elsewhere (a platform's SSO, a secret store): a string, or a
+    callable that returns one; a callable is asked again once when the server answers 401.
+    """
+
+    sensitive_headers = frozenset({"authorization"})
+    scheme = "bearer token"
+
+    def __init__(self, token: str | Callable[[], str]) -> None:
+        self._source = token
+        self._current: str | None = None
+
+    def _get(self, refresh: bool = False) -> str:
+        if isinstance(self._source, str):
+            return self._source
+        if self._current is None or refresh:
+            self._current = self._source()
+        return self._current
+
+    def secrets(self) -> list[str]:
+        current = self._source if isinstance(self._source, str) else self._current
+        return [current] if current else []
+
+    def auth_flow(self, request: Request) -> AuthFlow:
+        request.headers["Authorization"] = f"Bearer {self._get()}"
+        response = yield request
+        if response.status == 401 and callable(self._source):
+            request.headers["Authorization"] = f"Bearer {self._get(refresh=True)}"
+            yield request
+
+    def __repr__(self) -> str:
+        kind = "callable" if callable(self._source) else "***"
+        return f"BearerAuth(token={kind})"
+
+
+class HeaderAuth(Auth):
+    """A raw header, as some plugins and gateways want (``X-API-Key: ...``)."""
+
+    scheme = "header auth"
+
+    def __init__(self, name: str, value: str) -> None:
+        if not name or any(c in name for c in ":\r\n "):
+            raise ValueError(f"not a valid header name: {name!r}")
+        self.name = name
+        self._value = value
+        self.sensitive_headers = frozenset({name.lower()})
+
+    def secrets(self) -> list[str]:
+        return [self._value]
+
+    def auth_flow(self, request: Request) -> AuthFlow:
+        request.headers[self.name] = self._value
+        yield request
+
+    def __repr__(self) -> str:
+        return f"HeaderAuth(name={self.name!r}, value=***)"

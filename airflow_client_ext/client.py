@@ -1,0 +1,333 @@
+"""``AirflowClient``: one client for Airflow 2 (``/api/v1``) and 3 (``/api/v2``).
+
+::
+
+    client = AirflowClient("https://airflow.example.com/prefix", auth=TokenAuth("me", pw))
+    client.api_version          # "v2": detected once, lazily, then cached
+    client.server_version       # "3.3.2"
+    dags = client.api("DAGApi").get_dags(limit=10)   # any generated API, on our transport
+
+The generated APIs are reached with :meth:`AirflowClient.api` (by class or by name) or
+through :attr:`AirflowClient.api_client`; they share the client's transport, so auth,
+retries, timeouts and typed errors apply to every call.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import threading
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any, TypeVar, overload
+from urllib.parse import urlsplit, urlunsplit
+
+import urllib3
+
+from ._http import Request, safe_url
+from .auth import Auth, BasicAuth, BearerAuth, NoAuth, TokenAuth
+from .errors import ApiError, ConfigurationError
+from .retry import DEFAULT_RETRY, RetryPolicy
+from .transport import Transport
+
+T = TypeVar("T")
+
+#: The generated package of each API version.
+GENERATED_PACKAGES = {"v1": "airflow_client_ext_v1", "v2": "airflow_client_ext_v2"}
+API_VERSIONS = tuple(GENERATED_PACKAGES)
+
+
+def split_base_url(url: str) -> tuple[str, str | None]:
+    """``https://h/prefix/api/v2/`` -> (``https://h/prefix``, ``"v2"``); no suffix -> None."""
+    if not url or "://" not in url:
+        raise ConfigurationError(
+            f"not an Airflow URL: {url!r}; give the server's base URL, e.g. "
+            "http://localhost:8080 (with its path prefix if it is behind a proxy)"
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"not an http(s) URL: {safe_url(url)!r}")
+    if parts.username or parts.password:
+        raise ConfigurationError(
+            "credentials in the URL are not accepted (they would end up in logs): "
+            "pass auth=BasicAuth(...) or TokenAuth(...) instead"
+        )
+    path = parts.path.rstrip("/")
+    version = None
+    for candidate in API_VERSIONS:
+        if path.endswith(f"/api/{candidate}"):
+            version = candidate
+            path = path[: -len(f"/api/{candidate}")]
+    return urlunsplit((parts.scheme, parts.netloc, path, "", "")), version
+
+
+class _ServerInfo:
+    """What we learned about the server, shared by a client and its ``with_options`` copies."""
+
+    def __init__(self, api_version: str | None) -> None:
+        self.api_version = api_version
+        self.server_version: str | None = None
+        self.lock = threading.Lock()
+
+
+class AirflowClient:
+    """A client for one Airflow server, Airflow 2 or 3.
+
+    :param url: the server's base URL, with or without ``/api/v1`` or ``/api/v2``, with its
+        path prefix when Airflow sits behind a reverse proxy.
+    :param auth: ``TokenAuth`` (both majors), ``BasicAuth`` (Airflow 2), ``BearerAuth``,
+        ``HeaderAuth``, or None for no credentials.
+    :param api_version: ``"v1"`` or ``"v2"`` to skip detection.
+    :param retry: a :class:`RetryPolicy` (default: 3 retries with jittered backoff).
+    :param timeout: seconds, ``(connect, read)`` or a ``urllib3.Timeout``; finite by default
+        (10 s to connect, 60 s to read).
+    :param verify: verify TLS certificates (default True); ``ca_bundle`` names a CA file.
+    :param client_cert: a client certificate file, or ``(cert_file, key_file)``.
+    :param proxy: a proxy URL; by default the ``HTTPS_PROXY``/``NO_PROXY`` environment.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        auth: Auth | None = None,
+        *,
+        api_version: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | tuple[float, float] | urllib3.Timeout | None = None,
+        verify: bool = True,
+        ca_bundle: str | None = None,
+        client_cert: str | tuple[str, str] | None = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        user_agent: str | None = None,
+    ) -> None:
+        root, suffix = split_base_url(url)
+        if api_version is not None and api_version not in API_VERSIONS:
+            raise ConfigurationError(f"api_version must be 'v1' or 'v2', not {api_version!r}")
+        if api_version and suffix and api_version != suffix:
+            raise ConfigurationError(
+                f"the URL ends in /api/{suffix} but api_version={api_version!r} was given"
+            )
+        if auth is not None and not isinstance(auth, Auth):
+            raise ConfigurationError(
+                f"auth must be an Auth object (BasicAuth, TokenAuth, ...), not "
+                f"{type(auth).__name__}"
+            )
+        self.base_url = root
+        self._info = _ServerInfo(api_version or suffix)
+        self._transport = Transport(
+            auth=auth,
+            retry=retry or DEFAULT_RETRY,
+            timeout=timeout,
+            verify=verify,
+            ca_bundle=ca_bundle,
+            client_cert=client_cert,
+            proxy=proxy,
+            trust_env=trust_env,
+            user_agent=user_agent,
+        )
+        self._api_client: Any = None
+
+    # -- construction -----------------------------------------------------------------------
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> AirflowClient:
+        """A client from the environment.
+
+        ``AIRFLOW_URL`` (required); ``AIRFLOW_USERNAME`` and ``AIRFLOW_PASSWORD``, or
+        ``AIRFLOW_TOKEN``; ``AIRFLOW_AUTH`` to choose the scheme (``token``, the default with
+        a username; ``basic``; ``bearer``, the default with a token; ``none``);
+        ``AIRFLOW_API_VERSION``; ``AIRFLOW_CA_BUNDLE``; ``AIRFLOW_VERIFY=false``;
+        ``AIRFLOW_TIMEOUT`` (seconds). Keyword arguments override the environment.
+        """
+        env = os.environ if environ is None else environ
+        url = options.pop("url", None) or env.get("AIRFLOW_URL")
+        if not url:
+            raise ConfigurationError(
+                "AIRFLOW_URL is not set: export AIRFLOW_URL=http://host:8080 (the base URL of "
+                "the Airflow webserver or API server)"
+            )
+        if "auth" not in options:
+            options["auth"] = auth_from_env(env)
+        if "api_version" not in options and env.get("AIRFLOW_API_VERSION"):
+            options["api_version"] = env["AIRFLOW_API_VERSION"]
+        if "ca_bundle" not in options and env.get("AIRFLOW_CA_BUNDLE"):
+            options["ca_bundle"] = env["AIRFLOW_CA_BUNDLE"]
+        if "verify" not in options and env.get("AIRFLOW_VERIFY", "").lower() in ("0", "false"):
+            options["verify"] = False
+        if "timeout" not in options and env.get("AIRFLOW_TIMEOUT"):
+            try:
+                options["timeout"] = float(env["AIRFLOW_TIMEOUT"])
+            except ValueError:
+                raise ConfigurationError(
+                    f"AIRFLOW_TIMEOUT must be a number of seconds, not {env['AIRFLOW_TIMEOUT']!r}"
+                ) from None
+        return cls(url, **options)
+
+    def with_options(
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float | tuple[float, float] | urllib3.Timeout | None = None,
+    ) -> AirflowClient:
+        """The same client with other retry or timeout settings, for one call or a few::
+
+        client.with_options(retry=RetryPolicy(total=0)).api("DAGApi").get_dags()
+        """
+        clone = object.__new__(AirflowClient)
+        clone.base_url = self.base_url
+        clone._info = self._info
+        clone._transport = self._transport.with_options(retry=retry, timeout=timeout)
+        clone._api_client = None
+        return clone
+
+    # -- what the server is -----------------------------------------------------------------
+    @property
+    def auth(self) -> Auth:
+        return self._transport.auth
+
+    @property
+    def transport(self) -> Transport:
+        return self._transport
+
+    @property
+    def api_version(self) -> str:
+        """``"v1"`` (Airflow 2) or ``"v2"`` (Airflow 3): detected on first use, then cached."""
+        if self._info.api_version is None:
+            self._detect()
+        assert self._info.api_version is not None
+        return self._info.api_version
+
+    @property
+    def server_version(self) -> str:
+        """The Airflow version the server reports, e.g. ``"3.3.2"``."""
+        if self._info.server_version is None:
+            self._detect()
+        assert self._info.server_version is not None
+        return self._info.server_version
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/{self.api_version}"
+
+    def _detect(self) -> None:
+        with self._info.lock:
+            if self._info.api_version and self._info.server_version:
+                return
+            candidates = [self._info.api_version] if self._info.api_version else ["v2", "v1"]
+            answers = []
+            for version in candidates:
+                assert version is not None
+                found, answer = self._probe_version(version)
+                if found is not None:
+                    self._info.api_version = version
+                    self._info.server_version = found
+                    return
+                answers.append(f"GET /api/{version}/version -> {answer}")
+            raise ConfigurationError(
+                f"no Airflow API found at {safe_url(self.base_url)} ("
+                + "; ".join(answers)
+                + "). Check the URL, and the path prefix if Airflow is behind a proxy."
+            )
+
+    def _probe_version(self, version: str) -> tuple[str | None, str]:
+        """GET /api/vN/version: public on both majors; with credentials if a gateway asks.
+        A server that cannot be reached raises TransportError: no point in guessing."""
+        url = f"{self.base_url}/api/{version}/version"
+        request = Request("GET", url, {"Accept": "application/json"})
+        for auth in (NoAuth(), self.auth):
+            try:
+                response = self._transport.send(request, auth=auth)
+            except ApiError as exc:
+                if exc.status in (401, 403) and isinstance(auth, NoAuth):
+                    continue
+                return None, str(exc.status)
+            try:
+                found = json.loads(response.data).get("version")
+            except (ValueError, AttributeError):
+                return None, "not JSON"
+            return (str(found), "200") if found else (None, "no version in the answer")
+        return None, "refused"
+
+    # -- the generated APIs -----------------------------------------------------------------
+    @property
+    def generated(self) -> ModuleType:
+        """The generated package for this server: ``airflow_client_ext_v1`` or ``_v2``."""
+        return importlib.import_module(GENERATED_PACKAGES[self.api_version])
+
+    @property
+    def api_client(self) -> Any:
+        """The generated ``ApiClient`` of this server's API, bound to this client's transport."""
+        if self._api_client is None:
+            package = self.generated
+            host = self.api_url if self.api_version == "v1" else self.base_url
+            api_client = package.ApiClient(package.Configuration(host=host))
+            api_client.rest_client.pool_manager = self._transport  # the seam
+            api_client.user_agent = self._transport.user_agent
+            self._api_client = api_client
+        return self._api_client
+
+    @overload
+    def api(self, api: type[T]) -> T: ...
+    @overload
+    def api(self, api: str) -> Any: ...
+    def api(self, api: type[T] | str) -> T | Any:
+        """A generated API object bound to this client: ``client.api("DAGApi")`` or
+        ``client.api(airflow_client_ext_v2.DAGApi)``."""
+        package = self.generated
+        if isinstance(api, str):
+            cls = getattr(package, api, None)
+            if cls is None or not api.endswith("Api"):
+                names = sorted(n for n in package.__all__ if n.endswith("Api") and n != "ApiClient")
+                raise ConfigurationError(
+                    f"{package.__name__} has no API named {api!r}; it has: {', '.join(names)}"
+                )
+            return cls(self.api_client)
+        if not api.__module__.startswith(package.__name__ + "."):
+            raise ConfigurationError(
+                f"{api.__name__} comes from {api.__module__.split('.')[0]}, but the server at "
+                f"{safe_url(self.base_url)} speaks /api/{self.api_version} ({package.__name__})"
+            )
+        factory: Any = api
+        return factory(self.api_client)
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> AirflowClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        version = self._info.api_version or "not detected yet"
+        return (
+            f"AirflowClient(url={safe_url(self.base_url)!r}, api_version={version!r}, "
+            f"auth={self.auth!r})"
+        )
+
+
+def auth_from_env(env: Mapping[str, str]) -> Auth:
+    """The auth that ``AIRFLOW_AUTH``, ``AIRFLOW_USERNAME``/``PASSWORD`` and ``AIRFLOW_TOKEN``
+    describe."""
+    username, password = env.get("AIRFLOW_USERNAME"), env.get("AIRFLOW_PASSWORD")
+    token = env.get("AIRFLOW_TOKEN")
+    scheme = env.get("AIRFLOW_AUTH") or ("bearer" if token and not username else "token")
+    scheme = scheme.strip().lower()
+    if scheme == "none":
+        return NoAuth()
+    if scheme == "bearer":
+        if not token:
+            raise ConfigurationError("AIRFLOW_AUTH=bearer needs AIRFLOW_TOKEN")
+        return BearerAuth(token)
+    if scheme in ("token", "basic"):
+        if not username and not password and not env.get("AIRFLOW_AUTH"):
+            return NoAuth()
+        if not username or password is None:
+            raise ConfigurationError(
+                f"AIRFLOW_AUTH={scheme} needs AIRFLOW_USERNAME and AIRFLOW_PASSWORD"
+            )
+        return TokenAuth(username, password) if scheme == "token" else BasicAuth(username, password)
+    raise ConfigurationError(f"AIRFLOW_AUTH={scheme!r} is not one of: token, basic, bearer, none")
