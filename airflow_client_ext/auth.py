@@ -252,7 +252,8 @@ def _token_refused(response: BaseHTTPResponse) -> bool:
 
 class BearerAuth(Auth):
     """A bearer token from elsewhere (a platform's SSO, a secret store): a string, or a
-    callable that returns one; a callable is asked again once when the server answers 401.
+    callable that returns one; a callable is asked again once when the server refuses the
+    token (401, or Airflow 3's 403 "Invalid JWT token").
     """
 
     sensitive_headers = frozenset({"authorization"})
@@ -276,7 +277,7 @@ class BearerAuth(Auth):
     def auth_flow(self, request: Request) -> AuthFlow:
         request.headers["Authorization"] = f"Bearer {self._get()}"
         response = yield request
-        if response.status == 401 and callable(self._source):
+        if callable(self._source) and _token_refused(response):
             request.headers["Authorization"] = f"Bearer {self._get(refresh=True)}"
             yield request
 

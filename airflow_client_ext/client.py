@@ -27,7 +27,7 @@ import urllib3
 
 from ._http import Request, safe_url
 from .auth import Auth, BasicAuth, BearerAuth, NoAuth, TokenAuth
-from .errors import ApiError, ConfigurationError
+from .errors import ApiError, ConfigurationError, UnexpectedResponseError
 from .retry import DEFAULT_RETRY, RetryPolicy
 from .transport import Transport
 
@@ -242,6 +242,8 @@ class AirflowClient:
                 if exc.status in (401, 403) and isinstance(auth, NoAuth):
                     continue
                 return None, str(exc.status)
+            except UnexpectedResponseError:  # a 2xx HTML page: a UI or a proxy, not the API
+                return None, "an HTML page, not Airflow's JSON"
             try:
                 found = json.loads(response.data).get("version")
             except (ValueError, AttributeError):

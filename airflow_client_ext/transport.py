@@ -308,6 +308,10 @@ class Transport:
             other=0,
             redirect=self.max_redirects,
             raise_on_redirect=False,
+            # else urllib3 takes a 413/429/503 with Retry-After to a GET or PUT for a status
+            # retry and, with status=0, raises "too many 503 error responses" (no answer)
+            respect_retry_after_header=False,
+            raise_on_status=False,
             remove_headers_on_redirect=sensitive,
         )
         self._shared.stats.requests += 1

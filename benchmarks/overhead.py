@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import multiprocessing
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -82,7 +82,7 @@ class _FixedDag(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # else delayed ACKs add 40 ms to every call
     body = b"{}"
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(self.body)))

@@ -79,6 +79,7 @@ __all__ = [
     "DagWarning",
     "DagWarningCollection",
     "Dataset",
+    "DatasetAlias",
     "DatasetCollection",
     "DatasetEvent",
     "DatasetEventCollection",
@@ -218,6 +219,7 @@ if _typing.TYPE_CHECKING:
     from airflow_client_ext_v1.models.dag_warning import DagWarning as DagWarning
     from airflow_client_ext_v1.models.dag_warning_collection import DagWarningCollection as DagWarningCollection
     from airflow_client_ext_v1.models.dataset import Dataset as Dataset
+    from airflow_client_ext_v1.models.dataset_alias import DatasetAlias as DatasetAlias
     from airflow_client_ext_v1.models.dataset_collection import DatasetCollection as DatasetCollection
     from airflow_client_ext_v1.models.dataset_event import DatasetEvent as DatasetEvent
     from airflow_client_ext_v1.models.dataset_event_collection import DatasetEventCollection as DatasetEventCollection
@@ -352,6 +354,7 @@ else:
         "DagWarning": ".models.dag_warning",
         "DagWarningCollection": ".models.dag_warning_collection",
         "Dataset": ".models.dataset",
+        "DatasetAlias": ".models.dataset_alias",
         "DatasetCollection": ".models.dataset_collection",
         "DatasetEvent": ".models.dataset_event",
         "DatasetEventCollection": ".models.dataset_event_collection",

@@ -55,11 +55,6 @@ __all__ = [
     "ApiKeyError",
     "ApiAttributeError",
     "ApiException",
-    "ActionsInner",
-    "ActionsInner1",
-    "ActionsInner2",
-    "ActionsInner3",
-    "ActionsInner4",
     "AppBuilderMenuItemResponse",
     "AppBuilderViewResponse",
     "AssetAliasCollectionResponse",
@@ -80,9 +75,14 @@ __all__ = [
     "BackfillPostBody",
     "BackfillResponse",
     "BaseInfoResponse",
+    "BulkActionBulkDAGRunBody",
+    "BulkActionBulkTaskInstanceBody",
+    "BulkActionConnectionBody",
     "BulkActionNotOnExistence",
     "BulkActionOnExistence",
+    "BulkActionPoolBody",
     "BulkActionResponse",
+    "BulkActionVariableBody",
     "BulkBodyBulkDAGRunBody",
     "BulkBodyBulkTaskInstanceBody",
     "BulkBodyConnectionBody",
@@ -100,6 +100,11 @@ __all__ = [
     "BulkDeleteActionConnectionBody",
     "BulkDeleteActionPoolBody",
     "BulkDeleteActionVariableBody",
+    "BulkDeleteEntityBulkDAGRunBody",
+    "BulkDeleteEntityBulkTaskInstanceBody",
+    "BulkDeleteEntityConnectionBody",
+    "BulkDeleteEntityPoolBody",
+    "BulkDeleteEntityVariableBody",
     "BulkResponse",
     "BulkTaskInstanceBody",
     "BulkUpdateActionBulkDAGRunBody",
@@ -120,7 +125,7 @@ __all__ = [
     "ConnectionTestQueuedResponse",
     "ConnectionTestRequestBody",
     "ConnectionTestResponse",
-    "Content",
+    "ContentInner",
     "CreateAssetEventsBody",
     "DAGCollectionResponse",
     "DAGDetailsResponse",
@@ -152,11 +157,6 @@ __all__ = [
     "Detail",
     "DryRunBackfillCollectionResponse",
     "DryRunBackfillResponse",
-    "EntitiesInner",
-    "EntitiesInner1",
-    "EntitiesInner2",
-    "EntitiesInner3",
-    "EntitiesInner4",
     "EventLogCollectionResponse",
     "EventLogResponse",
     "ExpiresAt",
@@ -285,11 +285,6 @@ if _typing.TYPE_CHECKING:
     from airflow_client_ext_v2.exceptions import ApiException as ApiException
     
     # import models into sdk package
-    from airflow_client_ext_v2.models.actions_inner import ActionsInner as ActionsInner
-    from airflow_client_ext_v2.models.actions_inner1 import ActionsInner1 as ActionsInner1
-    from airflow_client_ext_v2.models.actions_inner2 import ActionsInner2 as ActionsInner2
-    from airflow_client_ext_v2.models.actions_inner3 import ActionsInner3 as ActionsInner3
-    from airflow_client_ext_v2.models.actions_inner4 import ActionsInner4 as ActionsInner4
     from airflow_client_ext_v2.models.app_builder_menu_item_response import AppBuilderMenuItemResponse as AppBuilderMenuItemResponse
     from airflow_client_ext_v2.models.app_builder_view_response import AppBuilderViewResponse as AppBuilderViewResponse
     from airflow_client_ext_v2.models.asset_alias_collection_response import AssetAliasCollectionResponse as AssetAliasCollectionResponse
@@ -310,9 +305,14 @@ if _typing.TYPE_CHECKING:
     from airflow_client_ext_v2.models.backfill_post_body import BackfillPostBody as BackfillPostBody
     from airflow_client_ext_v2.models.backfill_response import BackfillResponse as BackfillResponse
     from airflow_client_ext_v2.models.base_info_response import BaseInfoResponse as BaseInfoResponse
+    from airflow_client_ext_v2.models.bulk_action_bulk_dag_run_body import BulkActionBulkDAGRunBody as BulkActionBulkDAGRunBody
+    from airflow_client_ext_v2.models.bulk_action_bulk_task_instance_body import BulkActionBulkTaskInstanceBody as BulkActionBulkTaskInstanceBody
+    from airflow_client_ext_v2.models.bulk_action_connection_body import BulkActionConnectionBody as BulkActionConnectionBody
     from airflow_client_ext_v2.models.bulk_action_not_on_existence import BulkActionNotOnExistence as BulkActionNotOnExistence
     from airflow_client_ext_v2.models.bulk_action_on_existence import BulkActionOnExistence as BulkActionOnExistence
+    from airflow_client_ext_v2.models.bulk_action_pool_body import BulkActionPoolBody as BulkActionPoolBody
     from airflow_client_ext_v2.models.bulk_action_response import BulkActionResponse as BulkActionResponse
+    from airflow_client_ext_v2.models.bulk_action_variable_body import BulkActionVariableBody as BulkActionVariableBody
     from airflow_client_ext_v2.models.bulk_body_bulk_dag_run_body import BulkBodyBulkDAGRunBody as BulkBodyBulkDAGRunBody
     from airflow_client_ext_v2.models.bulk_body_bulk_task_instance_body import BulkBodyBulkTaskInstanceBody as BulkBodyBulkTaskInstanceBody
     from airflow_client_ext_v2.models.bulk_body_connection_body import BulkBodyConnectionBody as BulkBodyConnectionBody
@@ -330,6 +330,11 @@ if _typing.TYPE_CHECKING:
     from airflow_client_ext_v2.models.bulk_delete_action_connection_body import BulkDeleteActionConnectionBody as BulkDeleteActionConnectionBody
     from airflow_client_ext_v2.models.bulk_delete_action_pool_body import BulkDeleteActionPoolBody as BulkDeleteActionPoolBody
     from airflow_client_ext_v2.models.bulk_delete_action_variable_body import BulkDeleteActionVariableBody as BulkDeleteActionVariableBody
+    from airflow_client_ext_v2.models.bulk_delete_entity_bulk_dag_run_body import BulkDeleteEntityBulkDAGRunBody as BulkDeleteEntityBulkDAGRunBody
+    from airflow_client_ext_v2.models.bulk_delete_entity_bulk_task_instance_body import BulkDeleteEntityBulkTaskInstanceBody as BulkDeleteEntityBulkTaskInstanceBody
+    from airflow_client_ext_v2.models.bulk_delete_entity_connection_body import BulkDeleteEntityConnectionBody as BulkDeleteEntityConnectionBody
+    from airflow_client_ext_v2.models.bulk_delete_entity_pool_body import BulkDeleteEntityPoolBody as BulkDeleteEntityPoolBody
+    from airflow_client_ext_v2.models.bulk_delete_entity_variable_body import BulkDeleteEntityVariableBody as BulkDeleteEntityVariableBody
     from airflow_client_ext_v2.models.bulk_response import BulkResponse as BulkResponse
     from airflow_client_ext_v2.models.bulk_task_instance_body import BulkTaskInstanceBody as BulkTaskInstanceBody
     from airflow_client_ext_v2.models.bulk_update_action_bulk_dag_run_body import BulkUpdateActionBulkDAGRunBody as BulkUpdateActionBulkDAGRunBody
@@ -350,7 +355,7 @@ if _typing.TYPE_CHECKING:
     from airflow_client_ext_v2.models.connection_test_queued_response import ConnectionTestQueuedResponse as ConnectionTestQueuedResponse
     from airflow_client_ext_v2.models.connection_test_request_body import ConnectionTestRequestBody as ConnectionTestRequestBody
     from airflow_client_ext_v2.models.connection_test_response import ConnectionTestResponse as ConnectionTestResponse
-    from airflow_client_ext_v2.models.content import Content as Content
+    from airflow_client_ext_v2.models.content_inner import ContentInner as ContentInner
     from airflow_client_ext_v2.models.create_asset_events_body import CreateAssetEventsBody as CreateAssetEventsBody
     from airflow_client_ext_v2.models.dag_collection_response import DAGCollectionResponse as DAGCollectionResponse
     from airflow_client_ext_v2.models.dag_details_response import DAGDetailsResponse as DAGDetailsResponse
@@ -382,11 +387,6 @@ if _typing.TYPE_CHECKING:
     from airflow_client_ext_v2.models.detail import Detail as Detail
     from airflow_client_ext_v2.models.dry_run_backfill_collection_response import DryRunBackfillCollectionResponse as DryRunBackfillCollectionResponse
     from airflow_client_ext_v2.models.dry_run_backfill_response import DryRunBackfillResponse as DryRunBackfillResponse
-    from airflow_client_ext_v2.models.entities_inner import EntitiesInner as EntitiesInner
-    from airflow_client_ext_v2.models.entities_inner1 import EntitiesInner1 as EntitiesInner1
-    from airflow_client_ext_v2.models.entities_inner2 import EntitiesInner2 as EntitiesInner2
-    from airflow_client_ext_v2.models.entities_inner3 import EntitiesInner3 as EntitiesInner3
-    from airflow_client_ext_v2.models.entities_inner4 import EntitiesInner4 as EntitiesInner4
     from airflow_client_ext_v2.models.event_log_collection_response import EventLogCollectionResponse as EventLogCollectionResponse
     from airflow_client_ext_v2.models.event_log_response import EventLogResponse as EventLogResponse
     from airflow_client_ext_v2.models.expires_at import ExpiresAt as ExpiresAt
@@ -510,11 +510,6 @@ else:
         "ApiKeyError": ".exceptions",
         "ApiAttributeError": ".exceptions",
         "ApiException": ".exceptions",
-        "ActionsInner": ".models.actions_inner",
-        "ActionsInner1": ".models.actions_inner1",
-        "ActionsInner2": ".models.actions_inner2",
-        "ActionsInner3": ".models.actions_inner3",
-        "ActionsInner4": ".models.actions_inner4",
         "AppBuilderMenuItemResponse": ".models.app_builder_menu_item_response",
         "AppBuilderViewResponse": ".models.app_builder_view_response",
         "AssetAliasCollectionResponse": ".models.asset_alias_collection_response",
@@ -535,9 +530,14 @@ else:
         "BackfillPostBody": ".models.backfill_post_body",
         "BackfillResponse": ".models.backfill_response",
         "BaseInfoResponse": ".models.base_info_response",
+        "BulkActionBulkDAGRunBody": ".models.bulk_action_bulk_dag_run_body",
+        "BulkActionBulkTaskInstanceBody": ".models.bulk_action_bulk_task_instance_body",
+        "BulkActionConnectionBody": ".models.bulk_action_connection_body",
         "BulkActionNotOnExistence": ".models.bulk_action_not_on_existence",
         "BulkActionOnExistence": ".models.bulk_action_on_existence",
+        "BulkActionPoolBody": ".models.bulk_action_pool_body",
         "BulkActionResponse": ".models.bulk_action_response",
+        "BulkActionVariableBody": ".models.bulk_action_variable_body",
         "BulkBodyBulkDAGRunBody": ".models.bulk_body_bulk_dag_run_body",
         "BulkBodyBulkTaskInstanceBody": ".models.bulk_body_bulk_task_instance_body",
         "BulkBodyConnectionBody": ".models.bulk_body_connection_body",
@@ -555,6 +555,11 @@ else:
         "BulkDeleteActionConnectionBody": ".models.bulk_delete_action_connection_body",
         "BulkDeleteActionPoolBody": ".models.bulk_delete_action_pool_body",
         "BulkDeleteActionVariableBody": ".models.bulk_delete_action_variable_body",
+        "BulkDeleteEntityBulkDAGRunBody": ".models.bulk_delete_entity_bulk_dag_run_body",
+        "BulkDeleteEntityBulkTaskInstanceBody": ".models.bulk_delete_entity_bulk_task_instance_body",
+        "BulkDeleteEntityConnectionBody": ".models.bulk_delete_entity_connection_body",
+        "BulkDeleteEntityPoolBody": ".models.bulk_delete_entity_pool_body",
+        "BulkDeleteEntityVariableBody": ".models.bulk_delete_entity_variable_body",
         "BulkResponse": ".models.bulk_response",
         "BulkTaskInstanceBody": ".models.bulk_task_instance_body",
         "BulkUpdateActionBulkDAGRunBody": ".models.bulk_update_action_bulk_dag_run_body",
@@ -575,7 +580,7 @@ else:
         "ConnectionTestQueuedResponse": ".models.connection_test_queued_response",
         "ConnectionTestRequestBody": ".models.connection_test_request_body",
         "ConnectionTestResponse": ".models.connection_test_response",
-        "Content": ".models.content",
+        "ContentInner": ".models.content_inner",
         "CreateAssetEventsBody": ".models.create_asset_events_body",
         "DAGCollectionResponse": ".models.dag_collection_response",
         "DAGDetailsResponse": ".models.dag_details_response",
@@ -607,11 +612,6 @@ else:
         "Detail": ".models.detail",
         "DryRunBackfillCollectionResponse": ".models.dry_run_backfill_collection_response",
         "DryRunBackfillResponse": ".models.dry_run_backfill_response",
-        "EntitiesInner": ".models.entities_inner",
-        "EntitiesInner1": ".models.entities_inner1",
-        "EntitiesInner2": ".models.entities_inner2",
-        "EntitiesInner3": ".models.entities_inner3",
-        "EntitiesInner4": ".models.entities_inner4",
         "EventLogCollectionResponse": ".models.event_log_collection_response",
         "EventLogResponse": ".models.event_log_response",
         "ExpiresAt": ".models.expires_at",

@@ -20,7 +20,37 @@ SPEC_FILES = {"v1": "openapi/airflow-v1.yaml", "v2": "openapi/airflow-v2.yaml"}
 #: spec id -> {(METHOD, path template): reason it is not exercised}
 NOT_EXERCISED: dict[str, dict[tuple[str, str], str]] = {
     "v1": {},
-    "v2": {},
+    "v2": {
+        ("GET", "/api/v2/config"): (
+            "403 on the harness's servers ([api] expose_config is off and the plugin cannot set "
+            "config); test_config_is_exposed_only_when_configured asserts the 403 there and "
+            "exercises it against a server that exposes its config (--airflow-url)"
+        ),
+        ("GET", "/api/v2/config/section/{section}/option/{option}"): (
+            "403 on the harness's servers, as GET /api/v2/config (same test)"
+        ),
+        ("POST", "/api/v2/connections/test"): (
+            "403 on the harness's servers ([core] test_connection is Disabled by default); "
+            "test_connection_testing_only_when_enabled asserts the 403 there and exercises it "
+            "against a server with test_connection = Enabled (--airflow-url)"
+        ),
+        ("POST", "/api/v2/connections/enqueue-test"): (
+            "403 on the harness's servers, as POST /api/v2/connections/test (same test)"
+        ),
+        ("GET", "/api/v2/connections/enqueue-test"): (
+            "needs the token of an enqueued connection test, which only a server with "
+            "[core] test_connection = Enabled hands out (same test)"
+        ),
+        (
+            "GET",
+            "/api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}"
+            "/externalLogUrl/{try_number}",
+        ): (
+            "400 'Task log handler does not support external logs': needs a remote log handler "
+            "with external links (Elasticsearch/OpenSearch); "
+            "test_external_log_url_needs_a_remote_log_handler asserts the 400"
+        ),
+    },
 }
 
 

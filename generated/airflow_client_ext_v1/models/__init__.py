@@ -46,6 +46,7 @@ __all__ = [
     "DagWarning",
     "DagWarningCollection",
     "Dataset",
+    "DatasetAlias",
     "DatasetCollection",
     "DatasetEvent",
     "DatasetEventCollection",
@@ -153,6 +154,7 @@ if _typing.TYPE_CHECKING:
     from airflow_client_ext_v1.models.dag_warning import DagWarning
     from airflow_client_ext_v1.models.dag_warning_collection import DagWarningCollection
     from airflow_client_ext_v1.models.dataset import Dataset
+    from airflow_client_ext_v1.models.dataset_alias import DatasetAlias
     from airflow_client_ext_v1.models.dataset_collection import DatasetCollection
     from airflow_client_ext_v1.models.dataset_event import DatasetEvent
     from airflow_client_ext_v1.models.dataset_event_collection import DatasetEventCollection
@@ -259,6 +261,7 @@ else:
         "DagWarning": ".dag_warning",
         "DagWarningCollection": ".dag_warning_collection",
         "Dataset": ".dataset",
+        "DatasetAlias": ".dataset_alias",
         "DatasetCollection": ".dataset_collection",
         "DatasetEvent": ".dataset_event",
         "DatasetEventCollection": ".dataset_event_collection",

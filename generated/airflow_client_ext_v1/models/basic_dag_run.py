@@ -30,7 +30,6 @@ class BasicDAGRun(BaseModel):
     """
     BasicDAGRun
     """ # noqa: E501
-    run_id: Optional[StrictStr] = Field(default=None, description="Run ID. ")
     dag_id: Optional[StrictStr] = None
     logical_date: Optional[datetime] = Field(default=None, description="The logical date (previously called execution date). This is the time or interval covered by this DAG run, according to the DAG definition.  The value of this field can be set only when creating the object. If you try to modify the field of an existing object, the request fails with an BAD_REQUEST error.  This together with DAG_ID are a unique key.  *New in version 2.2.0* ")
     start_date: Optional[datetime] = Field(default=None, description="The start time. The time when DAG run was actually created.  *Changed in version 2.1.3*&#58; Field becomes nullable. ")
@@ -38,7 +37,8 @@ class BasicDAGRun(BaseModel):
     data_interval_start: Optional[datetime] = None
     data_interval_end: Optional[datetime] = None
     state: Optional[DagState] = None
-    __properties: ClassVar[List[str]] = ["run_id", "dag_id", "logical_date", "start_date", "end_date", "data_interval_start", "data_interval_end", "state"]
+    dag_run_id: Optional[StrictStr] = Field(default=None, description="Run ID. ")
+    __properties: ClassVar[List[str]] = ["dag_id", "logical_date", "start_date", "end_date", "data_interval_start", "data_interval_end", "state", "dag_run_id"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -121,14 +121,14 @@ class BasicDAGRun(BaseModel):
             return cls.model_validate(obj)
 
         _obj = cls.model_validate({
-            "run_id": obj.get("run_id"),
             "dag_id": obj.get("dag_id"),
             "logical_date": obj.get("logical_date"),
             "start_date": obj.get("start_date"),
             "end_date": obj.get("end_date"),
             "data_interval_start": obj.get("data_interval_start"),
             "data_interval_end": obj.get("data_interval_end"),
-            "state": obj.get("state")
+            "state": obj.get("state"),
+            "dag_run_id": obj.get("dag_run_id")
         })
         return _obj
 

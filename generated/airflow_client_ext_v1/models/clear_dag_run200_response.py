@@ -21,27 +21,27 @@ import re  # noqa: F401
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 from typing import Optional
 from airflow_client_ext_v1.models.dag_run import DAGRun
-from airflow_client_ext_v1.models.task_instance_collection import TaskInstanceCollection
+from airflow_client_ext_v1.models.task_instance_reference_collection import TaskInstanceReferenceCollection
 from typing import Union, Any, List, Set, TYPE_CHECKING, Optional, Dict
 from typing_extensions import Literal, Self
 from pydantic import Field
 
-CLEARDAGRUN200RESPONSE_ANY_OF_SCHEMAS = ["DAGRun", "TaskInstanceCollection"]
+CLEARDAGRUN200RESPONSE_ANY_OF_SCHEMAS = ["DAGRun", "TaskInstanceReferenceCollection"]
 
 class ClearDagRun200Response(BaseModel):
     """
     ClearDagRun200Response
     """
 
+    # data type: TaskInstanceReferenceCollection
+    anyof_schema_1_validator: Optional[TaskInstanceReferenceCollection] = None
     # data type: DAGRun
-    anyof_schema_1_validator: Optional[DAGRun] = None
-    # data type: TaskInstanceCollection
-    anyof_schema_2_validator: Optional[TaskInstanceCollection] = None
+    anyof_schema_2_validator: Optional[DAGRun] = None
     if TYPE_CHECKING:
-        actual_instance: Optional[Union[DAGRun, TaskInstanceCollection]] = None
+        actual_instance: Optional[Union[DAGRun, TaskInstanceReferenceCollection]] = None
     else:
         actual_instance: Any = None
-    any_of_schemas: Set[str] = { "DAGRun", "TaskInstanceCollection" }
+    any_of_schemas: Set[str] = { "DAGRun", "TaskInstanceReferenceCollection" }
 
     model_config = {
         "validate_assignment": True,
@@ -62,21 +62,21 @@ class ClearDagRun200Response(BaseModel):
     def actual_instance_must_validate_anyof(cls, v):
         instance = ClearDagRun200Response.model_construct()
         error_messages = []
+        # validate data type: TaskInstanceReferenceCollection
+        if not isinstance(v, TaskInstanceReferenceCollection):
+            error_messages.append(f"Error! Input type `{type(v)}` is not `TaskInstanceReferenceCollection`")
+        else:
+            return v
+
         # validate data type: DAGRun
         if not isinstance(v, DAGRun):
             error_messages.append(f"Error! Input type `{type(v)}` is not `DAGRun`")
         else:
             return v
 
-        # validate data type: TaskInstanceCollection
-        if not isinstance(v, TaskInstanceCollection):
-            error_messages.append(f"Error! Input type `{type(v)}` is not `TaskInstanceCollection`")
-        else:
-            return v
-
         if error_messages:
             # no match
-            raise ValueError("No match found when setting the actual_instance in ClearDagRun200Response with anyOf schemas: DAGRun, TaskInstanceCollection. Details: " + ", ".join(error_messages))
+            raise ValueError("No match found when setting the actual_instance in ClearDagRun200Response with anyOf schemas: DAGRun, TaskInstanceReferenceCollection. Details: " + ", ".join(error_messages))
         else:
             return v
 
@@ -89,22 +89,22 @@ class ClearDagRun200Response(BaseModel):
         """Returns the object represented by the json string"""
         instance = cls.model_construct()
         error_messages = []
-        # anyof_schema_1_validator: Optional[DAGRun] = None
+        # anyof_schema_1_validator: Optional[TaskInstanceReferenceCollection] = None
         try:
-            instance.actual_instance = DAGRun.from_json(json_str)
+            instance.actual_instance = TaskInstanceReferenceCollection.from_json(json_str)
             return instance
         except (ValidationError, ValueError) as e:
              error_messages.append(str(e))
-        # anyof_schema_2_validator: Optional[TaskInstanceCollection] = None
+        # anyof_schema_2_validator: Optional[DAGRun] = None
         try:
-            instance.actual_instance = TaskInstanceCollection.from_json(json_str)
+            instance.actual_instance = DAGRun.from_json(json_str)
             return instance
         except (ValidationError, ValueError) as e:
              error_messages.append(str(e))
 
         if error_messages:
             # no match
-            raise ValueError("No match found when deserializing the JSON string into ClearDagRun200Response with anyOf schemas: DAGRun, TaskInstanceCollection. Details: " + ", ".join(error_messages))
+            raise ValueError("No match found when deserializing the JSON string into ClearDagRun200Response with anyOf schemas: DAGRun, TaskInstanceReferenceCollection. Details: " + ", ".join(error_messages))
         else:
             return instance
 
@@ -118,7 +118,7 @@ class ClearDagRun200Response(BaseModel):
         else:
             return json.dumps(self.actual_instance)
 
-    def to_dict(self) -> Optional[Union[Dict[str, Any], DAGRun, TaskInstanceCollection]]:
+    def to_dict(self) -> Optional[Union[Dict[str, Any], DAGRun, TaskInstanceReferenceCollection]]:
         """Returns the dict representation of the actual instance"""
         if self.actual_instance is None:
             return None

@@ -72,9 +72,9 @@ class DAGDetail(BaseModel):
     end_date: Optional[datetime] = Field(default=None, description="The DAG's end date.  *New in version 2.3.0*. ")
     is_paused_upon_creation: Optional[StrictBool] = Field(default=None, description="Whether the DAG is paused upon creation.  *New in version 2.3.0* ")
     last_parsed: Optional[datetime] = Field(default=None, description="The last time the DAG was parsed.  *New in version 2.3.0* ")
-    template_search_path: Optional[List[StrictStr]] = Field(default=None, description="The template search path.  *New in version 2.3.0* ")
     render_template_as_native_obj: Optional[StrictBool] = Field(default=None, description="Whether to render templates as native Python objects.  *New in version 2.3.0* ")
-    __properties: ClassVar[List[str]] = ["dag_id", "dag_display_name", "root_dag_id", "is_paused", "is_active", "is_subdag", "last_parsed_time", "last_pickled", "last_expired", "scheduler_lock", "pickle_id", "default_view", "fileloc", "file_token", "owners", "description", "schedule_interval", "timetable_description", "tags", "max_active_tasks", "max_active_runs", "has_task_concurrency_limits", "has_import_errors", "next_dagrun", "next_dagrun_data_interval_start", "next_dagrun_data_interval_end", "next_dagrun_create_after", "max_consecutive_failed_dag_runs", "timezone", "catchup", "orientation", "concurrency", "start_date", "dag_run_timeout", "dataset_expression", "doc_md", "params", "end_date", "is_paused_upon_creation", "last_parsed", "template_search_path", "render_template_as_native_obj"]
+    template_searchpath: Optional[StrictStr] = Field(default=None, description="The template search path, as a string.")
+    __properties: ClassVar[List[str]] = ["dag_id", "dag_display_name", "root_dag_id", "is_paused", "is_active", "is_subdag", "last_parsed_time", "last_pickled", "last_expired", "scheduler_lock", "pickle_id", "default_view", "fileloc", "file_token", "owners", "description", "schedule_interval", "timetable_description", "tags", "max_active_tasks", "max_active_runs", "has_task_concurrency_limits", "has_import_errors", "next_dagrun", "next_dagrun_data_interval_start", "next_dagrun_data_interval_end", "next_dagrun_create_after", "max_consecutive_failed_dag_runs", "timezone", "catchup", "orientation", "concurrency", "start_date", "dag_run_timeout", "dataset_expression", "doc_md", "params", "end_date", "is_paused_upon_creation", "last_parsed", "render_template_as_native_obj", "template_searchpath"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -106,6 +106,7 @@ class DAGDetail(BaseModel):
         * `None` is only added to the output dict for nullable fields that
           were set at model initialization. Other fields with value `None`
           are ignored.
+        * OpenAPI `readOnly` fields are excluded.
         * OpenAPI `readOnly` fields are excluded.
         * OpenAPI `readOnly` fields are excluded.
         * OpenAPI `readOnly` fields are excluded.
@@ -180,6 +181,7 @@ class DAGDetail(BaseModel):
             "is_paused_upon_creation",
             "last_parsed",
             "render_template_as_native_obj",
+            "template_searchpath",
         ])
 
         _dict = self.model_dump(
@@ -359,15 +361,15 @@ class DAGDetail(BaseModel):
         if self.last_parsed is None and "last_parsed" in self.model_fields_set:
             _dict['last_parsed'] = None
 
-        # set to None if template_search_path (nullable) is None
-        # and model_fields_set contains the field
-        if self.template_search_path is None and "template_search_path" in self.model_fields_set:
-            _dict['template_search_path'] = None
-
         # set to None if render_template_as_native_obj (nullable) is None
         # and model_fields_set contains the field
         if self.render_template_as_native_obj is None and "render_template_as_native_obj" in self.model_fields_set:
             _dict['render_template_as_native_obj'] = None
+
+        # set to None if template_searchpath (nullable) is None
+        # and model_fields_set contains the field
+        if self.template_searchpath is None and "template_searchpath" in self.model_fields_set:
+            _dict['template_searchpath'] = None
 
         return _dict
 
@@ -421,8 +423,8 @@ class DAGDetail(BaseModel):
             "end_date": obj.get("end_date"),
             "is_paused_upon_creation": obj.get("is_paused_upon_creation"),
             "last_parsed": obj.get("last_parsed"),
-            "template_search_path": obj.get("template_search_path"),
-            "render_template_as_native_obj": obj.get("render_template_as_native_obj")
+            "render_template_as_native_obj": obj.get("render_template_as_native_obj"),
+            "template_searchpath": obj.get("template_searchpath")
         })
         return _obj
 

@@ -21,6 +21,7 @@ import json
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
 from airflow_client_ext_v1.models.dag_schedule_dataset_reference import DagScheduleDatasetReference
+from airflow_client_ext_v1.models.dataset_alias import DatasetAlias
 from airflow_client_ext_v1.models.task_outlet_dataset_reference import TaskOutletDatasetReference
 from typing import Optional, Set
 from typing_extensions import Self
@@ -37,7 +38,8 @@ class Dataset(BaseModel):
     updated_at: Optional[StrictStr] = Field(default=None, description="The dataset update time")
     consuming_dags: Optional[List[DagScheduleDatasetReference]] = None
     producing_tasks: Optional[List[TaskOutletDatasetReference]] = None
-    __properties: ClassVar[List[str]] = ["id", "uri", "extra", "created_at", "updated_at", "consuming_dags", "producing_tasks"]
+    aliases: Optional[List[DatasetAlias]] = Field(default=None, description="The dataset aliases that resolved to this dataset.")
+    __properties: ClassVar[List[str]] = ["id", "uri", "extra", "created_at", "updated_at", "consuming_dags", "producing_tasks", "aliases"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -69,8 +71,10 @@ class Dataset(BaseModel):
         * `None` is only added to the output dict for nullable fields that
           were set at model initialization. Other fields with value `None`
           are ignored.
+        * OpenAPI `readOnly` fields are excluded.
         """
         excluded_fields: Set[str] = set([
+            "aliases",
         ])
 
         _dict = self.model_dump(
@@ -90,6 +94,12 @@ class Dataset(BaseModel):
             for _item_producing_tasks in self.producing_tasks:
                 _items.append(_item_producing_tasks.to_dict() if _item_producing_tasks is not None else None)
             _dict['producing_tasks'] = _items
+        # override the default output from pydantic by calling `to_dict()` of each item in aliases (list)
+        _items = []
+        if self.aliases:
+            for _item_aliases in self.aliases:
+                _items.append(_item_aliases.to_dict() if _item_aliases is not None else None)
+            _dict['aliases'] = _items
         # set to None if extra (nullable) is None
         # and model_fields_set contains the field
         if self.extra is None and "extra" in self.model_fields_set:
@@ -113,7 +123,8 @@ class Dataset(BaseModel):
             "created_at": obj.get("created_at"),
             "updated_at": obj.get("updated_at"),
             "consuming_dags": [DagScheduleDatasetReference.from_dict(_item) for _item in obj["consuming_dags"]] if obj.get("consuming_dags") is not None else None,
-            "producing_tasks": [TaskOutletDatasetReference.from_dict(_item) for _item in obj["producing_tasks"]] if obj.get("producing_tasks") is not None else None
+            "producing_tasks": [TaskOutletDatasetReference.from_dict(_item) for _item in obj["producing_tasks"]] if obj.get("producing_tasks") is not None else None,
+            "aliases": [DatasetAlias.from_dict(_item) for _item in obj["aliases"]] if obj.get("aliases") is not None else None
         })
         return _obj
 

@@ -38,7 +38,8 @@ class DatasetEvent(BaseModel):
     source_map_index: Optional[StrictInt] = Field(default=None, description="The task map index that updated the dataset.")
     created_dagruns: Optional[List[BasicDAGRun]] = None
     timestamp: Optional[StrictStr] = Field(default=None, description="The dataset event creation time")
-    __properties: ClassVar[List[str]] = ["dataset_id", "dataset_uri", "extra", "source_dag_id", "source_task_id", "source_run_id", "source_map_index", "created_dagruns", "timestamp"]
+    id: Optional[StrictInt] = Field(default=None, description="The dataset event id.")
+    __properties: ClassVar[List[str]] = ["dataset_id", "dataset_uri", "extra", "source_dag_id", "source_task_id", "source_run_id", "source_map_index", "created_dagruns", "timestamp", "id"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -70,8 +71,10 @@ class DatasetEvent(BaseModel):
         * `None` is only added to the output dict for nullable fields that
           were set at model initialization. Other fields with value `None`
           are ignored.
+        * OpenAPI `readOnly` fields are excluded.
         """
         excluded_fields: Set[str] = set([
+            "id",
         ])
 
         _dict = self.model_dump(
@@ -130,7 +133,8 @@ class DatasetEvent(BaseModel):
             "source_run_id": obj.get("source_run_id"),
             "source_map_index": obj.get("source_map_index"),
             "created_dagruns": [BasicDAGRun.from_dict(_item) for _item in obj["created_dagruns"]] if obj.get("created_dagruns") is not None else None,
-            "timestamp": obj.get("timestamp")
+            "timestamp": obj.get("timestamp"),
+            "id": obj.get("id")
         })
         return _obj
 

@@ -30,8 +30,8 @@ class QueuedEventCollection(BaseModel):
     A collection of Dataset Dag Run Queues.  *New in version 2.9.0* 
     """ # noqa: E501
     total_entries: Optional[StrictInt] = Field(default=None, description="Count of total objects in the current result set before pagination parameters (limit, offset) are applied. ")
-    datasets: Optional[List[QueuedEvent]] = None
-    __properties: ClassVar[List[str]] = ["total_entries", "datasets"]
+    queued_events: Optional[List[QueuedEvent]] = None
+    __properties: ClassVar[List[str]] = ["total_entries", "queued_events"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -72,12 +72,12 @@ class QueuedEventCollection(BaseModel):
             exclude=excluded_fields,
             exclude_none=True,
         )
-        # override the default output from pydantic by calling `to_dict()` of each item in datasets (list)
+        # override the default output from pydantic by calling `to_dict()` of each item in queued_events (list)
         _items = []
-        if self.datasets:
-            for _item_datasets in self.datasets:
-                _items.append(_item_datasets.to_dict() if _item_datasets is not None else None)
-            _dict['datasets'] = _items
+        if self.queued_events:
+            for _item_queued_events in self.queued_events:
+                _items.append(_item_queued_events.to_dict() if _item_queued_events is not None else None)
+            _dict['queued_events'] = _items
         return _dict
 
     @classmethod
@@ -91,7 +91,7 @@ class QueuedEventCollection(BaseModel):
 
         _obj = cls.model_validate({
             "total_entries": obj.get("total_entries"),
-            "datasets": [QueuedEvent.from_dict(_item) for _item in obj["datasets"]] if obj.get("datasets") is not None else None
+            "queued_events": [QueuedEvent.from_dict(_item) for _item in obj["queued_events"]] if obj.get("queued_events") is not None else None
         })
         return _obj
 

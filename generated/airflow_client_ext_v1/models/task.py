@@ -62,7 +62,9 @@ class Task(BaseModel):
     sub_dag: Optional[DAG] = None
     downstream_task_ids: Optional[List[StrictStr]] = None
     doc_md: Optional[StrictStr] = Field(default=None, description="Task documentation in markdown.  *New in version 2.10.0* ")
-    __properties: ClassVar[List[str]] = ["class_ref", "task_id", "task_display_name", "owner", "start_date", "end_date", "trigger_rule", "extra_links", "depends_on_past", "is_mapped", "wait_for_downstream", "retries", "queue", "executor", "pool", "pool_slots", "execution_timeout", "retry_delay", "retry_exponential_backoff", "priority_weight", "weight_rule", "ui_color", "ui_fgcolor", "template_fields", "sub_dag", "downstream_task_ids", "doc_md"]
+    operator_name: Optional[StrictStr] = Field(default=None, description="The operator's name (``custom_operator_name`` or the class name).")
+    params: Optional[Dict[str, Any]] = Field(default=None, description="The task's params, each dumped by ``Param.dump()``.")
+    __properties: ClassVar[List[str]] = ["class_ref", "task_id", "task_display_name", "owner", "start_date", "end_date", "trigger_rule", "extra_links", "depends_on_past", "is_mapped", "wait_for_downstream", "retries", "queue", "executor", "pool", "pool_slots", "execution_timeout", "retry_delay", "retry_exponential_backoff", "priority_weight", "weight_rule", "ui_color", "ui_fgcolor", "template_fields", "sub_dag", "downstream_task_ids", "doc_md", "operator_name", "params"]
 
     @field_validator('ui_color', mode="before")
     def ui_color_validate_regular_expression(cls, value):
@@ -133,6 +135,8 @@ class Task(BaseModel):
         * OpenAPI `readOnly` fields are excluded.
         * OpenAPI `readOnly` fields are excluded.
         * OpenAPI `readOnly` fields are excluded.
+        * OpenAPI `readOnly` fields are excluded.
+        * OpenAPI `readOnly` fields are excluded.
         """
         excluded_fields: Set[str] = set([
             "task_id",
@@ -154,6 +158,8 @@ class Task(BaseModel):
             "template_fields",
             "downstream_task_ids",
             "doc_md",
+            "operator_name",
+            "params",
         ])
 
         _dict = self.model_dump(
@@ -252,7 +258,9 @@ class Task(BaseModel):
             "template_fields": obj.get("template_fields"),
             "sub_dag": DAG.from_dict(obj["sub_dag"]) if obj.get("sub_dag") is not None else None,
             "downstream_task_ids": obj.get("downstream_task_ids"),
-            "doc_md": obj.get("doc_md")
+            "doc_md": obj.get("doc_md"),
+            "operator_name": obj.get("operator_name"),
+            "params": obj.get("params")
         })
         return _obj
 

@@ -18,7 +18,7 @@ import pprint
 import re  # noqa: F401
 import json
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from typing import Any, ClassVar, Dict, List, Optional
 from airflow_client_ext_v1.models.task import Task
 from typing import Optional, Set
@@ -30,7 +30,8 @@ class TaskCollection(BaseModel):
     Collection of tasks.
     """ # noqa: E501
     tasks: Optional[List[Task]] = None
-    __properties: ClassVar[List[str]] = ["tasks"]
+    total_entries: Optional[StrictInt] = Field(default=None, description="The number of tasks.")
+    __properties: ClassVar[List[str]] = ["tasks", "total_entries"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -62,8 +63,10 @@ class TaskCollection(BaseModel):
         * `None` is only added to the output dict for nullable fields that
           were set at model initialization. Other fields with value `None`
           are ignored.
+        * OpenAPI `readOnly` fields are excluded.
         """
         excluded_fields: Set[str] = set([
+            "total_entries",
         ])
 
         _dict = self.model_dump(
@@ -89,7 +92,8 @@ class TaskCollection(BaseModel):
             return cls.model_validate(obj)
 
         _obj = cls.model_validate({
-            "tasks": [Task.from_dict(_item) for _item in obj["tasks"]] if obj.get("tasks") is not None else None
+            "tasks": [Task.from_dict(_item) for _item in obj["tasks"]] if obj.get("tasks") is not None else None,
+            "total_entries": obj.get("total_entries")
         })
         return _obj
 

@@ -30,8 +30,8 @@ class TaskInstanceHistoryCollection(BaseModel):
     Collection of task instances .  *Changed in version 2.1.0*&#58; 'total_entries' field is added. 
     """ # noqa: E501
     total_entries: Optional[StrictInt] = Field(default=None, description="Count of total objects in the current result set before pagination parameters (limit, offset) are applied. ")
-    task_instances_history: Optional[List[TaskInstanceHistory]] = None
-    __properties: ClassVar[List[str]] = ["total_entries", "task_instances_history"]
+    task_instances: Optional[List[TaskInstanceHistory]] = None
+    __properties: ClassVar[List[str]] = ["total_entries", "task_instances"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -72,12 +72,12 @@ class TaskInstanceHistoryCollection(BaseModel):
             exclude=excluded_fields,
             exclude_none=True,
         )
-        # override the default output from pydantic by calling `to_dict()` of each item in task_instances_history (list)
+        # override the default output from pydantic by calling `to_dict()` of each item in task_instances (list)
         _items = []
-        if self.task_instances_history:
-            for _item_task_instances_history in self.task_instances_history:
-                _items.append(_item_task_instances_history.to_dict() if _item_task_instances_history is not None else None)
-            _dict['task_instances_history'] = _items
+        if self.task_instances:
+            for _item_task_instances in self.task_instances:
+                _items.append(_item_task_instances.to_dict() if _item_task_instances is not None else None)
+            _dict['task_instances'] = _items
         return _dict
 
     @classmethod
@@ -91,7 +91,7 @@ class TaskInstanceHistoryCollection(BaseModel):
 
         _obj = cls.model_validate({
             "total_entries": obj.get("total_entries"),
-            "task_instances_history": [TaskInstanceHistory.from_dict(_item) for _item in obj["task_instances_history"]] if obj.get("task_instances_history") is not None else None
+            "task_instances": [TaskInstanceHistory.from_dict(_item) for _item in obj["task_instances"]] if obj.get("task_instances") is not None else None
         })
         return _obj
 

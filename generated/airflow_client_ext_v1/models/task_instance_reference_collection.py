@@ -19,7 +19,7 @@ import re  # noqa: F401
 import json
 
 from pydantic import BaseModel, ConfigDict
-from typing import Any, ClassVar, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List
 from airflow_client_ext_v1.models.task_instance_reference import TaskInstanceReference
 from typing import Optional, Set
 from typing_extensions import Self
@@ -29,7 +29,7 @@ class TaskInstanceReferenceCollection(BaseModel):
     """
     TaskInstanceReferenceCollection
     """ # noqa: E501
-    task_instances: Optional[List[TaskInstanceReference]] = None
+    task_instances: List[TaskInstanceReference]
     __properties: ClassVar[List[str]] = ["task_instances"]
 
     model_config = ConfigDict(

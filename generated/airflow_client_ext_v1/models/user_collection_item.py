@@ -37,11 +37,11 @@ class UserCollectionItem(BaseModel):
     active: Optional[StrictBool] = Field(default=None, description="Whether the user is active")
     last_login: Optional[StrictStr] = Field(default=None, description="The last user login")
     login_count: Optional[StrictInt] = Field(default=None, description="The login count")
-    failed_login_count: Optional[StrictInt] = Field(default=None, description="The number of times the login failed")
     roles: Optional[List[Optional[UserCollectionItemRolesInner]]] = Field(default=None, description="User roles.  *Changed in version 2.2.0*&#58; Field is no longer read-only. ")
     created_on: Optional[StrictStr] = Field(default=None, description="The date user was created")
     changed_on: Optional[StrictStr] = Field(default=None, description="The date user was changed")
-    __properties: ClassVar[List[str]] = ["first_name", "last_name", "username", "email", "active", "last_login", "login_count", "failed_login_count", "roles", "created_on", "changed_on"]
+    fail_login_count: Optional[StrictInt] = Field(default=None, description="The number of times the login failed")
+    __properties: ClassVar[List[str]] = ["first_name", "last_name", "username", "email", "active", "last_login", "login_count", "roles", "created_on", "changed_on", "fail_login_count"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -84,9 +84,9 @@ class UserCollectionItem(BaseModel):
             "active",
             "last_login",
             "login_count",
-            "failed_login_count",
             "created_on",
             "changed_on",
+            "fail_login_count",
         ])
 
         _dict = self.model_dump(
@@ -115,11 +115,6 @@ class UserCollectionItem(BaseModel):
         if self.login_count is None and "login_count" in self.model_fields_set:
             _dict['login_count'] = None
 
-        # set to None if failed_login_count (nullable) is None
-        # and model_fields_set contains the field
-        if self.failed_login_count is None and "failed_login_count" in self.model_fields_set:
-            _dict['failed_login_count'] = None
-
         # set to None if created_on (nullable) is None
         # and model_fields_set contains the field
         if self.created_on is None and "created_on" in self.model_fields_set:
@@ -129,6 +124,11 @@ class UserCollectionItem(BaseModel):
         # and model_fields_set contains the field
         if self.changed_on is None and "changed_on" in self.model_fields_set:
             _dict['changed_on'] = None
+
+        # set to None if fail_login_count (nullable) is None
+        # and model_fields_set contains the field
+        if self.fail_login_count is None and "fail_login_count" in self.model_fields_set:
+            _dict['fail_login_count'] = None
 
         return _dict
 
@@ -149,10 +149,10 @@ class UserCollectionItem(BaseModel):
             "active": obj.get("active"),
             "last_login": obj.get("last_login"),
             "login_count": obj.get("login_count"),
-            "failed_login_count": obj.get("failed_login_count"),
             "roles": [UserCollectionItemRolesInner.from_dict(_item) for _item in obj["roles"]] if obj.get("roles") is not None else None,
             "created_on": obj.get("created_on"),
-            "changed_on": obj.get("changed_on")
+            "changed_on": obj.get("changed_on"),
+            "fail_login_count": obj.get("fail_login_count")
         })
         return _obj
 

@@ -30,7 +30,8 @@ class VariableCollectionItem(BaseModel):
     """ # noqa: E501
     key: Optional[StrictStr] = None
     description: Optional[StrictStr] = Field(default=None, description="The description of the variable.  *New in version 2.4.0* ")
-    __properties: ClassVar[List[str]] = ["key", "description"]
+    value: Optional[StrictStr] = Field(default=None, description="The value of the variable.")
+    __properties: ClassVar[List[str]] = ["key", "description", "value"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -62,8 +63,10 @@ class VariableCollectionItem(BaseModel):
         * `None` is only added to the output dict for nullable fields that
           were set at model initialization. Other fields with value `None`
           are ignored.
+        * OpenAPI `readOnly` fields are excluded.
         """
         excluded_fields: Set[str] = set([
+            "value",
         ])
 
         _dict = self.model_dump(
@@ -89,7 +92,8 @@ class VariableCollectionItem(BaseModel):
 
         _obj = cls.model_validate({
             "key": obj.get("key"),
-            "description": obj.get("description")
+            "description": obj.get("description"),
+            "value": obj.get("value")
         })
         return _obj
 

@@ -17,9 +17,10 @@ from typing_extensions import Annotated
 
 from datetime import datetime
 from pydantic import Field, StrictBool, StrictInt, StrictStr
-from typing import Any, List, Optional
+from typing import List, Optional
 from typing_extensions import Annotated
 from airflow_client_ext_v2.models.asset_alias_collection_response import AssetAliasCollectionResponse
+from airflow_client_ext_v2.models.asset_alias_response import AssetAliasResponse
 from airflow_client_ext_v2.models.asset_collection_response import AssetCollectionResponse
 from airflow_client_ext_v2.models.asset_event_collection_response import AssetEventCollectionResponse
 from airflow_client_ext_v2.models.asset_event_response import AssetEventResponse
@@ -1516,7 +1517,7 @@ class AssetApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> object:
+    ) -> AssetAliasResponse:
         """Get Asset Alias
 
         Get an asset alias.
@@ -1554,7 +1555,7 @@ class AssetApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "object",
+            '200': "AssetAliasResponse",
             '401': "HTTPExceptionResponse",
             '403': "HTTPExceptionResponse",
             '404': "HTTPExceptionResponse",
@@ -1587,7 +1588,7 @@ class AssetApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[object]:
+    ) -> ApiResponse[AssetAliasResponse]:
         """Get Asset Alias
 
         Get an asset alias.
@@ -1625,7 +1626,7 @@ class AssetApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "object",
+            '200': "AssetAliasResponse",
             '401': "HTTPExceptionResponse",
             '403': "HTTPExceptionResponse",
             '404': "HTTPExceptionResponse",
@@ -1696,7 +1697,7 @@ class AssetApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "object",
+            '200': "AssetAliasResponse",
             '401': "HTTPExceptionResponse",
             '403': "HTTPExceptionResponse",
             '404': "HTTPExceptionResponse",

@@ -317,8 +317,8 @@ class AssetStateStoreApi:
     @validate_call
     def delete_asset_state_store(
         self,
-        key: StrictStr,
         asset_id: StrictInt,
+        key: StrictStr,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -336,10 +336,10 @@ class AssetStateStoreApi:
 
         Delete a single asset state store key. No-op if the key does not exist.
 
-        :param key: (required)
-        :type key: str
         :param asset_id: (required)
         :type asset_id: int
+        :param key: (required)
+        :type key: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -363,8 +363,8 @@ class AssetStateStoreApi:
         """ # noqa: E501
 
         _param = self._delete_asset_state_store_serialize(
-            key=key,
             asset_id=asset_id,
+            key=key,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -392,8 +392,8 @@ class AssetStateStoreApi:
     @validate_call
     def delete_asset_state_store_with_http_info(
         self,
-        key: StrictStr,
         asset_id: StrictInt,
+        key: StrictStr,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -411,10 +411,10 @@ class AssetStateStoreApi:
 
         Delete a single asset state store key. No-op if the key does not exist.
 
-        :param key: (required)
-        :type key: str
         :param asset_id: (required)
         :type asset_id: int
+        :param key: (required)
+        :type key: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -438,8 +438,8 @@ class AssetStateStoreApi:
         """ # noqa: E501
 
         _param = self._delete_asset_state_store_serialize(
-            key=key,
             asset_id=asset_id,
+            key=key,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -467,8 +467,8 @@ class AssetStateStoreApi:
     @validate_call
     def delete_asset_state_store_without_preload_content(
         self,
-        key: StrictStr,
         asset_id: StrictInt,
+        key: StrictStr,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -486,10 +486,10 @@ class AssetStateStoreApi:
 
         Delete a single asset state store key. No-op if the key does not exist.
 
-        :param key: (required)
-        :type key: str
         :param asset_id: (required)
         :type asset_id: int
+        :param key: (required)
+        :type key: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -513,8 +513,8 @@ class AssetStateStoreApi:
         """ # noqa: E501
 
         _param = self._delete_asset_state_store_serialize(
-            key=key,
             asset_id=asset_id,
+            key=key,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -537,8 +537,8 @@ class AssetStateStoreApi:
 
     def _delete_asset_state_store_serialize(
         self,
-        key,
         asset_id,
+        key,
         _request_auth,
         _content_type,
         _headers,
@@ -560,10 +560,10 @@ class AssetStateStoreApi:
         _body_params: Optional[bytes] = None
 
         # process the path parameters
-        if key is not None:
-            _path_params['key'] = key
         if asset_id is not None:
             _path_params['asset_id'] = asset_id
+        if key is not None:
+            _path_params['key'] = key
         # process the query parameters
         # process the header parameters
         # process the form parameters
@@ -606,8 +606,8 @@ class AssetStateStoreApi:
     @validate_call
     def get_asset_state_store(
         self,
-        key: StrictStr,
         asset_id: StrictInt,
+        key: StrictStr,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -625,10 +625,10 @@ class AssetStateStoreApi:
 
         Get a single asset state store entry.
 
-        :param key: (required)
-        :type key: str
         :param asset_id: (required)
         :type asset_id: int
+        :param key: (required)
+        :type key: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -652,8 +652,8 @@ class AssetStateStoreApi:
         """ # noqa: E501
 
         _param = self._get_asset_state_store_serialize(
-            key=key,
             asset_id=asset_id,
+            key=key,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -681,8 +681,8 @@ class AssetStateStoreApi:
     @validate_call
     def get_asset_state_store_with_http_info(
         self,
-        key: StrictStr,
         asset_id: StrictInt,
+        key: StrictStr,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -700,10 +700,10 @@ class AssetStateStoreApi:
 
         Get a single asset state store entry.
 
-        :param key: (required)
-        :type key: str
         :param asset_id: (required)
         :type asset_id: int
+        :param key: (required)
+        :type key: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -727,8 +727,8 @@ class AssetStateStoreApi:
         """ # noqa: E501
 
         _param = self._get_asset_state_store_serialize(
-            key=key,
             asset_id=asset_id,
+            key=key,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -756,8 +756,8 @@ class AssetStateStoreApi:
     @validate_call
     def get_asset_state_store_without_preload_content(
         self,
-        key: StrictStr,
         asset_id: StrictInt,
+        key: StrictStr,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -775,10 +775,10 @@ class AssetStateStoreApi:
 
         Get a single asset state store entry.
 
-        :param key: (required)
-        :type key: str
         :param asset_id: (required)
         :type asset_id: int
+        :param key: (required)
+        :type key: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -802,8 +802,8 @@ class AssetStateStoreApi:
         """ # noqa: E501
 
         _param = self._get_asset_state_store_serialize(
-            key=key,
             asset_id=asset_id,
+            key=key,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -826,8 +826,8 @@ class AssetStateStoreApi:
 
     def _get_asset_state_store_serialize(
         self,
-        key,
         asset_id,
+        key,
         _request_auth,
         _content_type,
         _headers,
@@ -849,10 +849,10 @@ class AssetStateStoreApi:
         _body_params: Optional[bytes] = None
 
         # process the path parameters
-        if key is not None:
-            _path_params['key'] = key
         if asset_id is not None:
             _path_params['asset_id'] = asset_id
+        if key is not None:
+            _path_params['key'] = key
         # process the query parameters
         # process the header parameters
         # process the form parameters
@@ -1203,8 +1203,8 @@ class AssetStateStoreApi:
     @validate_call
     def set_asset_state_store(
         self,
-        key: StrictStr,
         asset_id: StrictInt,
+        key: StrictStr,
         asset_state_store_body: AssetStateStoreBody,
         _request_timeout: Union[
             None,
@@ -1223,10 +1223,10 @@ class AssetStateStoreApi:
 
         Set an asset state store value. Creates or overwrites the key.
 
-        :param key: (required)
-        :type key: str
         :param asset_id: (required)
         :type asset_id: int
+        :param key: (required)
+        :type key: str
         :param asset_state_store_body: (required)
         :type asset_state_store_body: AssetStateStoreBody
         :param _request_timeout: timeout setting for this request. If one
@@ -1252,8 +1252,8 @@ class AssetStateStoreApi:
         """ # noqa: E501
 
         _param = self._set_asset_state_store_serialize(
-            key=key,
             asset_id=asset_id,
+            key=key,
             asset_state_store_body=asset_state_store_body,
             _request_auth=_request_auth,
             _content_type=_content_type,
@@ -1282,8 +1282,8 @@ class AssetStateStoreApi:
     @validate_call
     def set_asset_state_store_with_http_info(
         self,
-        key: StrictStr,
         asset_id: StrictInt,
+        key: StrictStr,
         asset_state_store_body: AssetStateStoreBody,
         _request_timeout: Union[
             None,
@@ -1302,10 +1302,10 @@ class AssetStateStoreApi:
 
         Set an asset state store value. Creates or overwrites the key.
 
-        :param key: (required)
-        :type key: str
         :param asset_id: (required)
         :type asset_id: int
+        :param key: (required)
+        :type key: str
         :param asset_state_store_body: (required)
         :type asset_state_store_body: AssetStateStoreBody
         :param _request_timeout: timeout setting for this request. If one
@@ -1331,8 +1331,8 @@ class AssetStateStoreApi:
         """ # noqa: E501
 
         _param = self._set_asset_state_store_serialize(
-            key=key,
             asset_id=asset_id,
+            key=key,
             asset_state_store_body=asset_state_store_body,
             _request_auth=_request_auth,
             _content_type=_content_type,
@@ -1361,8 +1361,8 @@ class AssetStateStoreApi:
     @validate_call
     def set_asset_state_store_without_preload_content(
         self,
-        key: StrictStr,
         asset_id: StrictInt,
+        key: StrictStr,
         asset_state_store_body: AssetStateStoreBody,
         _request_timeout: Union[
             None,
@@ -1381,10 +1381,10 @@ class AssetStateStoreApi:
 
         Set an asset state store value. Creates or overwrites the key.
 
-        :param key: (required)
-        :type key: str
         :param asset_id: (required)
         :type asset_id: int
+        :param key: (required)
+        :type key: str
         :param asset_state_store_body: (required)
         :type asset_state_store_body: AssetStateStoreBody
         :param _request_timeout: timeout setting for this request. If one
@@ -1410,8 +1410,8 @@ class AssetStateStoreApi:
         """ # noqa: E501
 
         _param = self._set_asset_state_store_serialize(
-            key=key,
             asset_id=asset_id,
+            key=key,
             asset_state_store_body=asset_state_store_body,
             _request_auth=_request_auth,
             _content_type=_content_type,
@@ -1435,8 +1435,8 @@ class AssetStateStoreApi:
 
     def _set_asset_state_store_serialize(
         self,
-        key,
         asset_id,
+        key,
         asset_state_store_body,
         _request_auth,
         _content_type,
@@ -1459,10 +1459,10 @@ class AssetStateStoreApi:
         _body_params: Optional[bytes] = None
 
         # process the path parameters
-        if key is not None:
-            _path_params['key'] = key
         if asset_id is not None:
             _path_params['asset_id'] = asset_id
+        if key is not None:
+            _path_params['key'] = key
         # process the query parameters
         # process the header parameters
         # process the form parameters

@@ -15,7 +15,7 @@ from pydantic import validate_call, Field, StrictFloat, StrictStr, StrictInt
 from typing import Any, Dict, List, Optional, Tuple, Union
 from typing_extensions import Annotated
 
-from pydantic import StrictStr, field_validator
+from pydantic import StrictStr
 from typing import Optional
 from airflow_client_ext_v2.models.config import Config
 
@@ -41,7 +41,6 @@ class ConfigApi:
     def get_config(
         self,
         section: Optional[StrictStr] = None,
-        accept: Optional[StrictStr] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -60,8 +59,6 @@ class ConfigApi:
 
         :param section:
         :type section: str
-        :param accept:
-        :type accept: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -86,7 +83,6 @@ class ConfigApi:
 
         _param = self._get_config_serialize(
             section=section,
-            accept=accept,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -116,7 +112,6 @@ class ConfigApi:
     def get_config_with_http_info(
         self,
         section: Optional[StrictStr] = None,
-        accept: Optional[StrictStr] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -135,8 +130,6 @@ class ConfigApi:
 
         :param section:
         :type section: str
-        :param accept:
-        :type accept: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -161,7 +154,6 @@ class ConfigApi:
 
         _param = self._get_config_serialize(
             section=section,
-            accept=accept,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -191,7 +183,6 @@ class ConfigApi:
     def get_config_without_preload_content(
         self,
         section: Optional[StrictStr] = None,
-        accept: Optional[StrictStr] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -210,8 +201,6 @@ class ConfigApi:
 
         :param section:
         :type section: str
-        :param accept:
-        :type accept: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -236,7 +225,6 @@ class ConfigApi:
 
         _param = self._get_config_serialize(
             section=section,
-            accept=accept,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -261,7 +249,6 @@ class ConfigApi:
     def _get_config_serialize(
         self,
         section,
-        accept,
         _request_auth,
         _content_type,
         _headers,
@@ -289,8 +276,6 @@ class ConfigApi:
             _query_params.append(('section', section))
             
         # process the header parameters
-        if accept is not None:
-            _header_params['accept'] = accept
         # process the form parameters
         # process the body parameter
 
@@ -299,8 +284,7 @@ class ConfigApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json', 
-                    'text/plain'
+                    'application/json'
                 ]
             )
 
@@ -334,7 +318,6 @@ class ConfigApi:
         self,
         section: StrictStr,
         option: StrictStr,
-        accept: Optional[StrictStr] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -355,8 +338,6 @@ class ConfigApi:
         :type section: str
         :param option: (required)
         :type option: str
-        :param accept:
-        :type accept: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -382,7 +363,6 @@ class ConfigApi:
         _param = self._get_config_value_serialize(
             section=section,
             option=option,
-            accept=accept,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -413,7 +393,6 @@ class ConfigApi:
         self,
         section: StrictStr,
         option: StrictStr,
-        accept: Optional[StrictStr] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -434,8 +413,6 @@ class ConfigApi:
         :type section: str
         :param option: (required)
         :type option: str
-        :param accept:
-        :type accept: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -461,7 +438,6 @@ class ConfigApi:
         _param = self._get_config_value_serialize(
             section=section,
             option=option,
-            accept=accept,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -492,7 +468,6 @@ class ConfigApi:
         self,
         section: StrictStr,
         option: StrictStr,
-        accept: Optional[StrictStr] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -513,8 +488,6 @@ class ConfigApi:
         :type section: str
         :param option: (required)
         :type option: str
-        :param accept:
-        :type accept: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -540,7 +513,6 @@ class ConfigApi:
         _param = self._get_config_value_serialize(
             section=section,
             option=option,
-            accept=accept,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -566,7 +538,6 @@ class ConfigApi:
         self,
         section,
         option,
-        accept,
         _request_auth,
         _content_type,
         _headers,
@@ -594,8 +565,6 @@ class ConfigApi:
             _path_params['option'] = option
         # process the query parameters
         # process the header parameters
-        if accept is not None:
-            _header_params['accept'] = accept
         # process the form parameters
         # process the body parameter
 
@@ -604,8 +573,7 @@ class ConfigApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json', 
-                    'text/plain'
+                    'application/json'
                 ]
             )
 

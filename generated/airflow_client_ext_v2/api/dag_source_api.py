@@ -15,7 +15,7 @@ from pydantic import validate_call, Field, StrictFloat, StrictStr, StrictInt
 from typing import Any, Dict, List, Optional, Tuple, Union
 from typing_extensions import Annotated
 
-from pydantic import StrictInt, StrictStr, field_validator
+from pydantic import StrictInt, StrictStr
 from typing import Optional
 from airflow_client_ext_v2.models.dag_source_response import DAGSourceResponse
 
@@ -42,7 +42,6 @@ class DagSourceApi:
         self,
         dag_id: StrictStr,
         version_number: Optional[StrictInt] = None,
-        accept: Optional[StrictStr] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -64,8 +63,6 @@ class DagSourceApi:
         :type dag_id: str
         :param version_number:
         :type version_number: int
-        :param accept:
-        :type accept: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -91,7 +88,6 @@ class DagSourceApi:
         _param = self._get_dag_source_serialize(
             dag_id=dag_id,
             version_number=version_number,
-            accept=accept,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -123,7 +119,6 @@ class DagSourceApi:
         self,
         dag_id: StrictStr,
         version_number: Optional[StrictInt] = None,
-        accept: Optional[StrictStr] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -145,8 +140,6 @@ class DagSourceApi:
         :type dag_id: str
         :param version_number:
         :type version_number: int
-        :param accept:
-        :type accept: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -172,7 +165,6 @@ class DagSourceApi:
         _param = self._get_dag_source_serialize(
             dag_id=dag_id,
             version_number=version_number,
-            accept=accept,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -204,7 +196,6 @@ class DagSourceApi:
         self,
         dag_id: StrictStr,
         version_number: Optional[StrictInt] = None,
-        accept: Optional[StrictStr] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -226,8 +217,6 @@ class DagSourceApi:
         :type dag_id: str
         :param version_number:
         :type version_number: int
-        :param accept:
-        :type accept: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -253,7 +242,6 @@ class DagSourceApi:
         _param = self._get_dag_source_serialize(
             dag_id=dag_id,
             version_number=version_number,
-            accept=accept,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -280,7 +268,6 @@ class DagSourceApi:
         self,
         dag_id,
         version_number,
-        accept,
         _request_auth,
         _content_type,
         _headers,
@@ -310,8 +297,6 @@ class DagSourceApi:
             _query_params.append(('version_number', version_number))
             
         # process the header parameters
-        if accept is not None:
-            _header_params['accept'] = accept
         # process the form parameters
         # process the body parameter
 
@@ -320,8 +305,7 @@ class DagSourceApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json', 
-                    'text/plain'
+                    'application/json'
                 ]
             )
 

@@ -2680,7 +2680,6 @@ class TaskInstanceApi:
         full_content: Optional[StrictBool] = None,
         map_index: Optional[StrictInt] = None,
         token: Optional[StrictStr] = None,
-        accept: Optional[StrictStr] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -2712,8 +2711,6 @@ class TaskInstanceApi:
         :type map_index: int
         :param token:
         :type token: str
-        :param accept:
-        :type accept: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -2744,7 +2741,6 @@ class TaskInstanceApi:
             full_content=full_content,
             map_index=map_index,
             token=token,
-            accept=accept,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -2779,7 +2775,6 @@ class TaskInstanceApi:
         full_content: Optional[StrictBool] = None,
         map_index: Optional[StrictInt] = None,
         token: Optional[StrictStr] = None,
-        accept: Optional[StrictStr] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -2811,8 +2806,6 @@ class TaskInstanceApi:
         :type map_index: int
         :param token:
         :type token: str
-        :param accept:
-        :type accept: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -2843,7 +2836,6 @@ class TaskInstanceApi:
             full_content=full_content,
             map_index=map_index,
             token=token,
-            accept=accept,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -2878,7 +2870,6 @@ class TaskInstanceApi:
         full_content: Optional[StrictBool] = None,
         map_index: Optional[StrictInt] = None,
         token: Optional[StrictStr] = None,
-        accept: Optional[StrictStr] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -2910,8 +2901,6 @@ class TaskInstanceApi:
         :type map_index: int
         :param token:
         :type token: str
-        :param accept:
-        :type accept: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -2942,7 +2931,6 @@ class TaskInstanceApi:
             full_content=full_content,
             map_index=map_index,
             token=token,
-            accept=accept,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -2972,7 +2960,6 @@ class TaskInstanceApi:
         full_content,
         map_index,
         token,
-        accept,
         _request_auth,
         _content_type,
         _headers,
@@ -3016,8 +3003,6 @@ class TaskInstanceApi:
             _query_params.append(('token', token))
             
         # process the header parameters
-        if accept is not None:
-            _header_params['accept'] = accept
         # process the form parameters
         # process the body parameter
 
@@ -3026,8 +3011,7 @@ class TaskInstanceApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json', 
-                    'application/x-ndjson'
+                    'application/json'
                 ]
             )
 
@@ -3697,8 +3681,8 @@ class TaskInstanceApi:
         dag_id: StrictStr,
         dag_run_id: StrictStr,
         task_id: StrictStr,
-        task_try_number: StrictInt,
         map_index: StrictInt,
+        task_try_number: StrictInt,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -3721,10 +3705,10 @@ class TaskInstanceApi:
         :type dag_run_id: str
         :param task_id: (required)
         :type task_id: str
-        :param task_try_number: (required)
-        :type task_try_number: int
         :param map_index: (required)
         :type map_index: int
+        :param task_try_number: (required)
+        :type task_try_number: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -3751,8 +3735,8 @@ class TaskInstanceApi:
             dag_id=dag_id,
             dag_run_id=dag_run_id,
             task_id=task_id,
-            task_try_number=task_try_number,
             map_index=map_index,
+            task_try_number=task_try_number,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -3783,8 +3767,8 @@ class TaskInstanceApi:
         dag_id: StrictStr,
         dag_run_id: StrictStr,
         task_id: StrictStr,
-        task_try_number: StrictInt,
         map_index: StrictInt,
+        task_try_number: StrictInt,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -3807,10 +3791,10 @@ class TaskInstanceApi:
         :type dag_run_id: str
         :param task_id: (required)
         :type task_id: str
-        :param task_try_number: (required)
-        :type task_try_number: int
         :param map_index: (required)
         :type map_index: int
+        :param task_try_number: (required)
+        :type task_try_number: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -3837,8 +3821,8 @@ class TaskInstanceApi:
             dag_id=dag_id,
             dag_run_id=dag_run_id,
             task_id=task_id,
-            task_try_number=task_try_number,
             map_index=map_index,
+            task_try_number=task_try_number,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -3869,8 +3853,8 @@ class TaskInstanceApi:
         dag_id: StrictStr,
         dag_run_id: StrictStr,
         task_id: StrictStr,
-        task_try_number: StrictInt,
         map_index: StrictInt,
+        task_try_number: StrictInt,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -3893,10 +3877,10 @@ class TaskInstanceApi:
         :type dag_run_id: str
         :param task_id: (required)
         :type task_id: str
-        :param task_try_number: (required)
-        :type task_try_number: int
         :param map_index: (required)
         :type map_index: int
+        :param task_try_number: (required)
+        :type task_try_number: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -3923,8 +3907,8 @@ class TaskInstanceApi:
             dag_id=dag_id,
             dag_run_id=dag_run_id,
             task_id=task_id,
-            task_try_number=task_try_number,
             map_index=map_index,
+            task_try_number=task_try_number,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -3950,8 +3934,8 @@ class TaskInstanceApi:
         dag_id,
         dag_run_id,
         task_id,
-        task_try_number,
         map_index,
+        task_try_number,
         _request_auth,
         _content_type,
         _headers,
@@ -3979,10 +3963,10 @@ class TaskInstanceApi:
             _path_params['dag_run_id'] = dag_run_id
         if task_id is not None:
             _path_params['task_id'] = task_id
-        if task_try_number is not None:
-            _path_params['task_try_number'] = task_try_number
         if map_index is not None:
             _path_params['map_index'] = map_index
+        if task_try_number is not None:
+            _path_params['task_try_number'] = task_try_number
         # process the query parameters
         # process the header parameters
         # process the form parameters

@@ -382,10 +382,10 @@ class TaskStateStoreApi:
     @validate_call
     def delete_task_state_store(
         self,
-        key: StrictStr,
         dag_id: StrictStr,
         dag_run_id: StrictStr,
         task_id: StrictStr,
+        key: StrictStr,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         _request_timeout: Union[
             None,
@@ -404,14 +404,14 @@ class TaskStateStoreApi:
 
         Delete a single task state store key. No-op if the key does not exist.
 
-        :param key: (required)
-        :type key: str
         :param dag_id: (required)
         :type dag_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
         :param task_id: (required)
         :type task_id: str
+        :param key: (required)
+        :type key: str
         :param map_index:
         :type map_index: int
         :param _request_timeout: timeout setting for this request. If one
@@ -437,10 +437,10 @@ class TaskStateStoreApi:
         """ # noqa: E501
 
         _param = self._delete_task_state_store_serialize(
-            key=key,
             dag_id=dag_id,
             dag_run_id=dag_run_id,
             task_id=task_id,
+            key=key,
             map_index=map_index,
             _request_auth=_request_auth,
             _content_type=_content_type,
@@ -469,10 +469,10 @@ class TaskStateStoreApi:
     @validate_call
     def delete_task_state_store_with_http_info(
         self,
-        key: StrictStr,
         dag_id: StrictStr,
         dag_run_id: StrictStr,
         task_id: StrictStr,
+        key: StrictStr,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         _request_timeout: Union[
             None,
@@ -491,14 +491,14 @@ class TaskStateStoreApi:
 
         Delete a single task state store key. No-op if the key does not exist.
 
-        :param key: (required)
-        :type key: str
         :param dag_id: (required)
         :type dag_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
         :param task_id: (required)
         :type task_id: str
+        :param key: (required)
+        :type key: str
         :param map_index:
         :type map_index: int
         :param _request_timeout: timeout setting for this request. If one
@@ -524,10 +524,10 @@ class TaskStateStoreApi:
         """ # noqa: E501
 
         _param = self._delete_task_state_store_serialize(
-            key=key,
             dag_id=dag_id,
             dag_run_id=dag_run_id,
             task_id=task_id,
+            key=key,
             map_index=map_index,
             _request_auth=_request_auth,
             _content_type=_content_type,
@@ -556,10 +556,10 @@ class TaskStateStoreApi:
     @validate_call
     def delete_task_state_store_without_preload_content(
         self,
-        key: StrictStr,
         dag_id: StrictStr,
         dag_run_id: StrictStr,
         task_id: StrictStr,
+        key: StrictStr,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         _request_timeout: Union[
             None,
@@ -578,14 +578,14 @@ class TaskStateStoreApi:
 
         Delete a single task state store key. No-op if the key does not exist.
 
-        :param key: (required)
-        :type key: str
         :param dag_id: (required)
         :type dag_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
         :param task_id: (required)
         :type task_id: str
+        :param key: (required)
+        :type key: str
         :param map_index:
         :type map_index: int
         :param _request_timeout: timeout setting for this request. If one
@@ -611,10 +611,10 @@ class TaskStateStoreApi:
         """ # noqa: E501
 
         _param = self._delete_task_state_store_serialize(
-            key=key,
             dag_id=dag_id,
             dag_run_id=dag_run_id,
             task_id=task_id,
+            key=key,
             map_index=map_index,
             _request_auth=_request_auth,
             _content_type=_content_type,
@@ -638,10 +638,10 @@ class TaskStateStoreApi:
 
     def _delete_task_state_store_serialize(
         self,
-        key,
         dag_id,
         dag_run_id,
         task_id,
+        key,
         map_index,
         _request_auth,
         _content_type,
@@ -664,14 +664,14 @@ class TaskStateStoreApi:
         _body_params: Optional[bytes] = None
 
         # process the path parameters
-        if key is not None:
-            _path_params['key'] = key
         if dag_id is not None:
             _path_params['dag_id'] = dag_id
         if dag_run_id is not None:
             _path_params['dag_run_id'] = dag_run_id
         if task_id is not None:
             _path_params['task_id'] = task_id
+        if key is not None:
+            _path_params['key'] = key
         # process the query parameters
         if map_index is not None:
             
@@ -718,10 +718,10 @@ class TaskStateStoreApi:
     @validate_call
     def get_task_state_store(
         self,
-        key: StrictStr,
         dag_id: StrictStr,
         dag_run_id: StrictStr,
         task_id: StrictStr,
+        key: StrictStr,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         _request_timeout: Union[
             None,
@@ -740,14 +740,14 @@ class TaskStateStoreApi:
 
         Get a single task state store entry.
 
-        :param key: (required)
-        :type key: str
         :param dag_id: (required)
         :type dag_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
         :param task_id: (required)
         :type task_id: str
+        :param key: (required)
+        :type key: str
         :param map_index:
         :type map_index: int
         :param _request_timeout: timeout setting for this request. If one
@@ -773,10 +773,10 @@ class TaskStateStoreApi:
         """ # noqa: E501
 
         _param = self._get_task_state_store_serialize(
-            key=key,
             dag_id=dag_id,
             dag_run_id=dag_run_id,
             task_id=task_id,
+            key=key,
             map_index=map_index,
             _request_auth=_request_auth,
             _content_type=_content_type,
@@ -805,10 +805,10 @@ class TaskStateStoreApi:
     @validate_call
     def get_task_state_store_with_http_info(
         self,
-        key: StrictStr,
         dag_id: StrictStr,
         dag_run_id: StrictStr,
         task_id: StrictStr,
+        key: StrictStr,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         _request_timeout: Union[
             None,
@@ -827,14 +827,14 @@ class TaskStateStoreApi:
 
         Get a single task state store entry.
 
-        :param key: (required)
-        :type key: str
         :param dag_id: (required)
         :type dag_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
         :param task_id: (required)
         :type task_id: str
+        :param key: (required)
+        :type key: str
         :param map_index:
         :type map_index: int
         :param _request_timeout: timeout setting for this request. If one
@@ -860,10 +860,10 @@ class TaskStateStoreApi:
         """ # noqa: E501
 
         _param = self._get_task_state_store_serialize(
-            key=key,
             dag_id=dag_id,
             dag_run_id=dag_run_id,
             task_id=task_id,
+            key=key,
             map_index=map_index,
             _request_auth=_request_auth,
             _content_type=_content_type,
@@ -892,10 +892,10 @@ class TaskStateStoreApi:
     @validate_call
     def get_task_state_store_without_preload_content(
         self,
-        key: StrictStr,
         dag_id: StrictStr,
         dag_run_id: StrictStr,
         task_id: StrictStr,
+        key: StrictStr,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         _request_timeout: Union[
             None,
@@ -914,14 +914,14 @@ class TaskStateStoreApi:
 
         Get a single task state store entry.
 
-        :param key: (required)
-        :type key: str
         :param dag_id: (required)
         :type dag_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
         :param task_id: (required)
         :type task_id: str
+        :param key: (required)
+        :type key: str
         :param map_index:
         :type map_index: int
         :param _request_timeout: timeout setting for this request. If one
@@ -947,10 +947,10 @@ class TaskStateStoreApi:
         """ # noqa: E501
 
         _param = self._get_task_state_store_serialize(
-            key=key,
             dag_id=dag_id,
             dag_run_id=dag_run_id,
             task_id=task_id,
+            key=key,
             map_index=map_index,
             _request_auth=_request_auth,
             _content_type=_content_type,
@@ -974,10 +974,10 @@ class TaskStateStoreApi:
 
     def _get_task_state_store_serialize(
         self,
-        key,
         dag_id,
         dag_run_id,
         task_id,
+        key,
         map_index,
         _request_auth,
         _content_type,
@@ -1000,14 +1000,14 @@ class TaskStateStoreApi:
         _body_params: Optional[bytes] = None
 
         # process the path parameters
-        if key is not None:
-            _path_params['key'] = key
         if dag_id is not None:
             _path_params['dag_id'] = dag_id
         if dag_run_id is not None:
             _path_params['dag_run_id'] = dag_run_id
         if task_id is not None:
             _path_params['task_id'] = task_id
+        if key is not None:
+            _path_params['key'] = key
         # process the query parameters
         if map_index is not None:
             
@@ -1406,10 +1406,10 @@ class TaskStateStoreApi:
     @validate_call
     def patch_task_state_store(
         self,
-        key: StrictStr,
         dag_id: StrictStr,
         dag_run_id: StrictStr,
         task_id: StrictStr,
+        key: StrictStr,
         task_state_store_patch_body: TaskStateStorePatchBody,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         _request_timeout: Union[
@@ -1429,14 +1429,14 @@ class TaskStateStoreApi:
 
         Update the value of an existing task state store key.
 
-        :param key: (required)
-        :type key: str
         :param dag_id: (required)
         :type dag_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
         :param task_id: (required)
         :type task_id: str
+        :param key: (required)
+        :type key: str
         :param task_state_store_patch_body: (required)
         :type task_state_store_patch_body: TaskStateStorePatchBody
         :param map_index:
@@ -1464,10 +1464,10 @@ class TaskStateStoreApi:
         """ # noqa: E501
 
         _param = self._patch_task_state_store_serialize(
-            key=key,
             dag_id=dag_id,
             dag_run_id=dag_run_id,
             task_id=task_id,
+            key=key,
             task_state_store_patch_body=task_state_store_patch_body,
             map_index=map_index,
             _request_auth=_request_auth,
@@ -1497,10 +1497,10 @@ class TaskStateStoreApi:
     @validate_call
     def patch_task_state_store_with_http_info(
         self,
-        key: StrictStr,
         dag_id: StrictStr,
         dag_run_id: StrictStr,
         task_id: StrictStr,
+        key: StrictStr,
         task_state_store_patch_body: TaskStateStorePatchBody,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         _request_timeout: Union[
@@ -1520,14 +1520,14 @@ class TaskStateStoreApi:
 
         Update the value of an existing task state store key.
 
-        :param key: (required)
-        :type key: str
         :param dag_id: (required)
         :type dag_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
         :param task_id: (required)
         :type task_id: str
+        :param key: (required)
+        :type key: str
         :param task_state_store_patch_body: (required)
         :type task_state_store_patch_body: TaskStateStorePatchBody
         :param map_index:
@@ -1555,10 +1555,10 @@ class TaskStateStoreApi:
         """ # noqa: E501
 
         _param = self._patch_task_state_store_serialize(
-            key=key,
             dag_id=dag_id,
             dag_run_id=dag_run_id,
             task_id=task_id,
+            key=key,
             task_state_store_patch_body=task_state_store_patch_body,
             map_index=map_index,
             _request_auth=_request_auth,
@@ -1588,10 +1588,10 @@ class TaskStateStoreApi:
     @validate_call
     def patch_task_state_store_without_preload_content(
         self,
-        key: StrictStr,
         dag_id: StrictStr,
         dag_run_id: StrictStr,
         task_id: StrictStr,
+        key: StrictStr,
         task_state_store_patch_body: TaskStateStorePatchBody,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         _request_timeout: Union[
@@ -1611,14 +1611,14 @@ class TaskStateStoreApi:
 
         Update the value of an existing task state store key.
 
-        :param key: (required)
-        :type key: str
         :param dag_id: (required)
         :type dag_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
         :param task_id: (required)
         :type task_id: str
+        :param key: (required)
+        :type key: str
         :param task_state_store_patch_body: (required)
         :type task_state_store_patch_body: TaskStateStorePatchBody
         :param map_index:
@@ -1646,10 +1646,10 @@ class TaskStateStoreApi:
         """ # noqa: E501
 
         _param = self._patch_task_state_store_serialize(
-            key=key,
             dag_id=dag_id,
             dag_run_id=dag_run_id,
             task_id=task_id,
+            key=key,
             task_state_store_patch_body=task_state_store_patch_body,
             map_index=map_index,
             _request_auth=_request_auth,
@@ -1674,10 +1674,10 @@ class TaskStateStoreApi:
 
     def _patch_task_state_store_serialize(
         self,
-        key,
         dag_id,
         dag_run_id,
         task_id,
+        key,
         task_state_store_patch_body,
         map_index,
         _request_auth,
@@ -1701,14 +1701,14 @@ class TaskStateStoreApi:
         _body_params: Optional[bytes] = None
 
         # process the path parameters
-        if key is not None:
-            _path_params['key'] = key
         if dag_id is not None:
             _path_params['dag_id'] = dag_id
         if dag_run_id is not None:
             _path_params['dag_run_id'] = dag_run_id
         if task_id is not None:
             _path_params['task_id'] = task_id
+        if key is not None:
+            _path_params['key'] = key
         # process the query parameters
         if map_index is not None:
             
@@ -1770,10 +1770,10 @@ class TaskStateStoreApi:
     @validate_call
     def set_task_state_store(
         self,
-        key: StrictStr,
         dag_id: StrictStr,
         dag_run_id: StrictStr,
         task_id: StrictStr,
+        key: StrictStr,
         task_state_store_body: TaskStateStoreBody,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         _request_timeout: Union[
@@ -1793,14 +1793,14 @@ class TaskStateStoreApi:
 
         Set a task state store value. Creates or overwrites the key.
 
-        :param key: (required)
-        :type key: str
         :param dag_id: (required)
         :type dag_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
         :param task_id: (required)
         :type task_id: str
+        :param key: (required)
+        :type key: str
         :param task_state_store_body: (required)
         :type task_state_store_body: TaskStateStoreBody
         :param map_index:
@@ -1828,10 +1828,10 @@ class TaskStateStoreApi:
         """ # noqa: E501
 
         _param = self._set_task_state_store_serialize(
-            key=key,
             dag_id=dag_id,
             dag_run_id=dag_run_id,
             task_id=task_id,
+            key=key,
             task_state_store_body=task_state_store_body,
             map_index=map_index,
             _request_auth=_request_auth,
@@ -1861,10 +1861,10 @@ class TaskStateStoreApi:
     @validate_call
     def set_task_state_store_with_http_info(
         self,
-        key: StrictStr,
         dag_id: StrictStr,
         dag_run_id: StrictStr,
         task_id: StrictStr,
+        key: StrictStr,
         task_state_store_body: TaskStateStoreBody,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         _request_timeout: Union[
@@ -1884,14 +1884,14 @@ class TaskStateStoreApi:
 
         Set a task state store value. Creates or overwrites the key.
 
-        :param key: (required)
-        :type key: str
         :param dag_id: (required)
         :type dag_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
         :param task_id: (required)
         :type task_id: str
+        :param key: (required)
+        :type key: str
         :param task_state_store_body: (required)
         :type task_state_store_body: TaskStateStoreBody
         :param map_index:
@@ -1919,10 +1919,10 @@ class TaskStateStoreApi:
         """ # noqa: E501
 
         _param = self._set_task_state_store_serialize(
-            key=key,
             dag_id=dag_id,
             dag_run_id=dag_run_id,
             task_id=task_id,
+            key=key,
             task_state_store_body=task_state_store_body,
             map_index=map_index,
             _request_auth=_request_auth,
@@ -1952,10 +1952,10 @@ class TaskStateStoreApi:
     @validate_call
     def set_task_state_store_without_preload_content(
         self,
-        key: StrictStr,
         dag_id: StrictStr,
         dag_run_id: StrictStr,
         task_id: StrictStr,
+        key: StrictStr,
         task_state_store_body: TaskStateStoreBody,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         _request_timeout: Union[
@@ -1975,14 +1975,14 @@ class TaskStateStoreApi:
 
         Set a task state store value. Creates or overwrites the key.
 
-        :param key: (required)
-        :type key: str
         :param dag_id: (required)
         :type dag_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
         :param task_id: (required)
         :type task_id: str
+        :param key: (required)
+        :type key: str
         :param task_state_store_body: (required)
         :type task_state_store_body: TaskStateStoreBody
         :param map_index:
@@ -2010,10 +2010,10 @@ class TaskStateStoreApi:
         """ # noqa: E501
 
         _param = self._set_task_state_store_serialize(
-            key=key,
             dag_id=dag_id,
             dag_run_id=dag_run_id,
             task_id=task_id,
+            key=key,
             task_state_store_body=task_state_store_body,
             map_index=map_index,
             _request_auth=_request_auth,
@@ -2038,10 +2038,10 @@ class TaskStateStoreApi:
 
     def _set_task_state_store_serialize(
         self,
-        key,
         dag_id,
         dag_run_id,
         task_id,
+        key,
         task_state_store_body,
         map_index,
         _request_auth,
@@ -2065,14 +2065,14 @@ class TaskStateStoreApi:
         _body_params: Optional[bytes] = None
 
         # process the path parameters
-        if key is not None:
-            _path_params['key'] = key
         if dag_id is not None:
             _path_params['dag_id'] = dag_id
         if dag_run_id is not None:
             _path_params['dag_run_id'] = dag_run_id
         if task_id is not None:
             _path_params['task_id'] = task_id
+        if key is not None:
+            _path_params['key'] = key
         # process the query parameters
         if map_index is not None:
             

@@ -47,8 +47,8 @@ class XComApi:
     def create_xcom_entry(
         self,
         dag_id: StrictStr,
-        task_id: StrictStr,
         dag_run_id: StrictStr,
+        task_id: StrictStr,
         x_com_create_body: XComCreateBody,
         _request_timeout: Union[
             None,
@@ -69,10 +69,10 @@ class XComApi:
 
         :param dag_id: (required)
         :type dag_id: str
-        :param task_id: (required)
-        :type task_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
+        :param task_id: (required)
+        :type task_id: str
         :param x_com_create_body: (required)
         :type x_com_create_body: XComCreateBody
         :param _request_timeout: timeout setting for this request. If one
@@ -99,8 +99,8 @@ class XComApi:
 
         _param = self._create_xcom_entry_serialize(
             dag_id=dag_id,
-            task_id=task_id,
             dag_run_id=dag_run_id,
+            task_id=task_id,
             x_com_create_body=x_com_create_body,
             _request_auth=_request_auth,
             _content_type=_content_type,
@@ -132,8 +132,8 @@ class XComApi:
     def create_xcom_entry_with_http_info(
         self,
         dag_id: StrictStr,
-        task_id: StrictStr,
         dag_run_id: StrictStr,
+        task_id: StrictStr,
         x_com_create_body: XComCreateBody,
         _request_timeout: Union[
             None,
@@ -154,10 +154,10 @@ class XComApi:
 
         :param dag_id: (required)
         :type dag_id: str
-        :param task_id: (required)
-        :type task_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
+        :param task_id: (required)
+        :type task_id: str
         :param x_com_create_body: (required)
         :type x_com_create_body: XComCreateBody
         :param _request_timeout: timeout setting for this request. If one
@@ -184,8 +184,8 @@ class XComApi:
 
         _param = self._create_xcom_entry_serialize(
             dag_id=dag_id,
-            task_id=task_id,
             dag_run_id=dag_run_id,
+            task_id=task_id,
             x_com_create_body=x_com_create_body,
             _request_auth=_request_auth,
             _content_type=_content_type,
@@ -217,8 +217,8 @@ class XComApi:
     def create_xcom_entry_without_preload_content(
         self,
         dag_id: StrictStr,
-        task_id: StrictStr,
         dag_run_id: StrictStr,
+        task_id: StrictStr,
         x_com_create_body: XComCreateBody,
         _request_timeout: Union[
             None,
@@ -239,10 +239,10 @@ class XComApi:
 
         :param dag_id: (required)
         :type dag_id: str
-        :param task_id: (required)
-        :type task_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
+        :param task_id: (required)
+        :type task_id: str
         :param x_com_create_body: (required)
         :type x_com_create_body: XComCreateBody
         :param _request_timeout: timeout setting for this request. If one
@@ -269,8 +269,8 @@ class XComApi:
 
         _param = self._create_xcom_entry_serialize(
             dag_id=dag_id,
-            task_id=task_id,
             dag_run_id=dag_run_id,
+            task_id=task_id,
             x_com_create_body=x_com_create_body,
             _request_auth=_request_auth,
             _content_type=_content_type,
@@ -297,8 +297,8 @@ class XComApi:
     def _create_xcom_entry_serialize(
         self,
         dag_id,
-        task_id,
         dag_run_id,
+        task_id,
         x_com_create_body,
         _request_auth,
         _content_type,
@@ -323,10 +323,10 @@ class XComApi:
         # process the path parameters
         if dag_id is not None:
             _path_params['dag_id'] = dag_id
-        if task_id is not None:
-            _path_params['task_id'] = task_id
         if dag_run_id is not None:
             _path_params['dag_run_id'] = dag_run_id
+        if task_id is not None:
+            _path_params['task_id'] = task_id
         # process the query parameters
         # process the header parameters
         # process the form parameters
@@ -385,8 +385,8 @@ class XComApi:
     def delete_xcom_entry(
         self,
         dag_id: StrictStr,
-        task_id: StrictStr,
         dag_run_id: StrictStr,
+        task_id: StrictStr,
         xcom_key: StrictStr,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         _request_timeout: Union[
@@ -408,10 +408,10 @@ class XComApi:
 
         :param dag_id: (required)
         :type dag_id: str
-        :param task_id: (required)
-        :type task_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
+        :param task_id: (required)
+        :type task_id: str
         :param xcom_key: (required)
         :type xcom_key: str
         :param map_index:
@@ -440,8 +440,8 @@ class XComApi:
 
         _param = self._delete_xcom_entry_serialize(
             dag_id=dag_id,
-            task_id=task_id,
             dag_run_id=dag_run_id,
+            task_id=task_id,
             xcom_key=xcom_key,
             map_index=map_index,
             _request_auth=_request_auth,
@@ -473,8 +473,8 @@ class XComApi:
     def delete_xcom_entry_with_http_info(
         self,
         dag_id: StrictStr,
-        task_id: StrictStr,
         dag_run_id: StrictStr,
+        task_id: StrictStr,
         xcom_key: StrictStr,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         _request_timeout: Union[
@@ -496,10 +496,10 @@ class XComApi:
 
         :param dag_id: (required)
         :type dag_id: str
-        :param task_id: (required)
-        :type task_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
+        :param task_id: (required)
+        :type task_id: str
         :param xcom_key: (required)
         :type xcom_key: str
         :param map_index:
@@ -528,8 +528,8 @@ class XComApi:
 
         _param = self._delete_xcom_entry_serialize(
             dag_id=dag_id,
-            task_id=task_id,
             dag_run_id=dag_run_id,
+            task_id=task_id,
             xcom_key=xcom_key,
             map_index=map_index,
             _request_auth=_request_auth,
@@ -561,8 +561,8 @@ class XComApi:
     def delete_xcom_entry_without_preload_content(
         self,
         dag_id: StrictStr,
-        task_id: StrictStr,
         dag_run_id: StrictStr,
+        task_id: StrictStr,
         xcom_key: StrictStr,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         _request_timeout: Union[
@@ -584,10 +584,10 @@ class XComApi:
 
         :param dag_id: (required)
         :type dag_id: str
-        :param task_id: (required)
-        :type task_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
+        :param task_id: (required)
+        :type task_id: str
         :param xcom_key: (required)
         :type xcom_key: str
         :param map_index:
@@ -616,8 +616,8 @@ class XComApi:
 
         _param = self._delete_xcom_entry_serialize(
             dag_id=dag_id,
-            task_id=task_id,
             dag_run_id=dag_run_id,
+            task_id=task_id,
             xcom_key=xcom_key,
             map_index=map_index,
             _request_auth=_request_auth,
@@ -644,8 +644,8 @@ class XComApi:
     def _delete_xcom_entry_serialize(
         self,
         dag_id,
-        task_id,
         dag_run_id,
+        task_id,
         xcom_key,
         map_index,
         _request_auth,
@@ -671,10 +671,10 @@ class XComApi:
         # process the path parameters
         if dag_id is not None:
             _path_params['dag_id'] = dag_id
-        if task_id is not None:
-            _path_params['task_id'] = task_id
         if dag_run_id is not None:
             _path_params['dag_run_id'] = dag_run_id
+        if task_id is not None:
+            _path_params['task_id'] = task_id
         if xcom_key is not None:
             _path_params['xcom_key'] = xcom_key
         # process the query parameters
@@ -1478,8 +1478,8 @@ class XComApi:
     def get_xcom_entry(
         self,
         dag_id: StrictStr,
-        task_id: StrictStr,
         dag_run_id: StrictStr,
+        task_id: StrictStr,
         xcom_key: StrictStr,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         deserialize: Optional[StrictBool] = None,
@@ -1503,10 +1503,10 @@ class XComApi:
 
         :param dag_id: (required)
         :type dag_id: str
-        :param task_id: (required)
-        :type task_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
+        :param task_id: (required)
+        :type task_id: str
         :param xcom_key: (required)
         :type xcom_key: str
         :param map_index:
@@ -1539,8 +1539,8 @@ class XComApi:
 
         _param = self._get_xcom_entry_serialize(
             dag_id=dag_id,
-            task_id=task_id,
             dag_run_id=dag_run_id,
+            task_id=task_id,
             xcom_key=xcom_key,
             map_index=map_index,
             deserialize=deserialize,
@@ -1574,8 +1574,8 @@ class XComApi:
     def get_xcom_entry_with_http_info(
         self,
         dag_id: StrictStr,
-        task_id: StrictStr,
         dag_run_id: StrictStr,
+        task_id: StrictStr,
         xcom_key: StrictStr,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         deserialize: Optional[StrictBool] = None,
@@ -1599,10 +1599,10 @@ class XComApi:
 
         :param dag_id: (required)
         :type dag_id: str
-        :param task_id: (required)
-        :type task_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
+        :param task_id: (required)
+        :type task_id: str
         :param xcom_key: (required)
         :type xcom_key: str
         :param map_index:
@@ -1635,8 +1635,8 @@ class XComApi:
 
         _param = self._get_xcom_entry_serialize(
             dag_id=dag_id,
-            task_id=task_id,
             dag_run_id=dag_run_id,
+            task_id=task_id,
             xcom_key=xcom_key,
             map_index=map_index,
             deserialize=deserialize,
@@ -1670,8 +1670,8 @@ class XComApi:
     def get_xcom_entry_without_preload_content(
         self,
         dag_id: StrictStr,
-        task_id: StrictStr,
         dag_run_id: StrictStr,
+        task_id: StrictStr,
         xcom_key: StrictStr,
         map_index: Optional[Annotated[int, Field(strict=True, ge=-1)]] = None,
         deserialize: Optional[StrictBool] = None,
@@ -1695,10 +1695,10 @@ class XComApi:
 
         :param dag_id: (required)
         :type dag_id: str
-        :param task_id: (required)
-        :type task_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
+        :param task_id: (required)
+        :type task_id: str
         :param xcom_key: (required)
         :type xcom_key: str
         :param map_index:
@@ -1731,8 +1731,8 @@ class XComApi:
 
         _param = self._get_xcom_entry_serialize(
             dag_id=dag_id,
-            task_id=task_id,
             dag_run_id=dag_run_id,
+            task_id=task_id,
             xcom_key=xcom_key,
             map_index=map_index,
             deserialize=deserialize,
@@ -1761,8 +1761,8 @@ class XComApi:
     def _get_xcom_entry_serialize(
         self,
         dag_id,
-        task_id,
         dag_run_id,
+        task_id,
         xcom_key,
         map_index,
         deserialize,
@@ -1790,10 +1790,10 @@ class XComApi:
         # process the path parameters
         if dag_id is not None:
             _path_params['dag_id'] = dag_id
-        if task_id is not None:
-            _path_params['task_id'] = task_id
         if dag_run_id is not None:
             _path_params['dag_run_id'] = dag_run_id
+        if task_id is not None:
+            _path_params['task_id'] = task_id
         if xcom_key is not None:
             _path_params['xcom_key'] = xcom_key
         # process the query parameters
@@ -1851,8 +1851,8 @@ class XComApi:
     def update_xcom_entry(
         self,
         dag_id: StrictStr,
-        task_id: StrictStr,
         dag_run_id: StrictStr,
+        task_id: StrictStr,
         xcom_key: StrictStr,
         x_com_update_body: XComUpdateBody,
         _request_timeout: Union[
@@ -1874,10 +1874,10 @@ class XComApi:
 
         :param dag_id: (required)
         :type dag_id: str
-        :param task_id: (required)
-        :type task_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
+        :param task_id: (required)
+        :type task_id: str
         :param xcom_key: (required)
         :type xcom_key: str
         :param x_com_update_body: (required)
@@ -1906,8 +1906,8 @@ class XComApi:
 
         _param = self._update_xcom_entry_serialize(
             dag_id=dag_id,
-            task_id=task_id,
             dag_run_id=dag_run_id,
+            task_id=task_id,
             xcom_key=xcom_key,
             x_com_update_body=x_com_update_body,
             _request_auth=_request_auth,
@@ -1939,8 +1939,8 @@ class XComApi:
     def update_xcom_entry_with_http_info(
         self,
         dag_id: StrictStr,
-        task_id: StrictStr,
         dag_run_id: StrictStr,
+        task_id: StrictStr,
         xcom_key: StrictStr,
         x_com_update_body: XComUpdateBody,
         _request_timeout: Union[
@@ -1962,10 +1962,10 @@ class XComApi:
 
         :param dag_id: (required)
         :type dag_id: str
-        :param task_id: (required)
-        :type task_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
+        :param task_id: (required)
+        :type task_id: str
         :param xcom_key: (required)
         :type xcom_key: str
         :param x_com_update_body: (required)
@@ -1994,8 +1994,8 @@ class XComApi:
 
         _param = self._update_xcom_entry_serialize(
             dag_id=dag_id,
-            task_id=task_id,
             dag_run_id=dag_run_id,
+            task_id=task_id,
             xcom_key=xcom_key,
             x_com_update_body=x_com_update_body,
             _request_auth=_request_auth,
@@ -2027,8 +2027,8 @@ class XComApi:
     def update_xcom_entry_without_preload_content(
         self,
         dag_id: StrictStr,
-        task_id: StrictStr,
         dag_run_id: StrictStr,
+        task_id: StrictStr,
         xcom_key: StrictStr,
         x_com_update_body: XComUpdateBody,
         _request_timeout: Union[
@@ -2050,10 +2050,10 @@ class XComApi:
 
         :param dag_id: (required)
         :type dag_id: str
-        :param task_id: (required)
-        :type task_id: str
         :param dag_run_id: (required)
         :type dag_run_id: str
+        :param task_id: (required)
+        :type task_id: str
         :param xcom_key: (required)
         :type xcom_key: str
         :param x_com_update_body: (required)
@@ -2082,8 +2082,8 @@ class XComApi:
 
         _param = self._update_xcom_entry_serialize(
             dag_id=dag_id,
-            task_id=task_id,
             dag_run_id=dag_run_id,
+            task_id=task_id,
             xcom_key=xcom_key,
             x_com_update_body=x_com_update_body,
             _request_auth=_request_auth,
@@ -2110,8 +2110,8 @@ class XComApi:
     def _update_xcom_entry_serialize(
         self,
         dag_id,
-        task_id,
         dag_run_id,
+        task_id,
         xcom_key,
         x_com_update_body,
         _request_auth,
@@ -2137,10 +2137,10 @@ class XComApi:
         # process the path parameters
         if dag_id is not None:
             _path_params['dag_id'] = dag_id
-        if task_id is not None:
-            _path_params['task_id'] = task_id
         if dag_run_id is not None:
             _path_params['dag_run_id'] = dag_run_id
+        if task_id is not None:
+            _path_params['task_id'] = task_id
         if xcom_key is not None:
             _path_params['xcom_key'] = xcom_key
         # process the query parameters

@@ -13,11 +13,6 @@
 """  # noqa: E501
 
 __all__ = [
-    "ActionsInner",
-    "ActionsInner1",
-    "ActionsInner2",
-    "ActionsInner3",
-    "ActionsInner4",
     "AppBuilderMenuItemResponse",
     "AppBuilderViewResponse",
     "AssetAliasCollectionResponse",
@@ -38,9 +33,14 @@ __all__ = [
     "BackfillPostBody",
     "BackfillResponse",
     "BaseInfoResponse",
+    "BulkActionBulkDAGRunBody",
+    "BulkActionBulkTaskInstanceBody",
+    "BulkActionConnectionBody",
     "BulkActionNotOnExistence",
     "BulkActionOnExistence",
+    "BulkActionPoolBody",
     "BulkActionResponse",
+    "BulkActionVariableBody",
     "BulkBodyBulkDAGRunBody",
     "BulkBodyBulkTaskInstanceBody",
     "BulkBodyConnectionBody",
@@ -58,6 +58,11 @@ __all__ = [
     "BulkDeleteActionConnectionBody",
     "BulkDeleteActionPoolBody",
     "BulkDeleteActionVariableBody",
+    "BulkDeleteEntityBulkDAGRunBody",
+    "BulkDeleteEntityBulkTaskInstanceBody",
+    "BulkDeleteEntityConnectionBody",
+    "BulkDeleteEntityPoolBody",
+    "BulkDeleteEntityVariableBody",
     "BulkResponse",
     "BulkTaskInstanceBody",
     "BulkUpdateActionBulkDAGRunBody",
@@ -78,7 +83,7 @@ __all__ = [
     "ConnectionTestQueuedResponse",
     "ConnectionTestRequestBody",
     "ConnectionTestResponse",
-    "Content",
+    "ContentInner",
     "CreateAssetEventsBody",
     "DAGCollectionResponse",
     "DAGDetailsResponse",
@@ -110,11 +115,6 @@ __all__ = [
     "Detail",
     "DryRunBackfillCollectionResponse",
     "DryRunBackfillResponse",
-    "EntitiesInner",
-    "EntitiesInner1",
-    "EntitiesInner2",
-    "EntitiesInner3",
-    "EntitiesInner4",
     "EventLogCollectionResponse",
     "EventLogResponse",
     "ExpiresAt",
@@ -202,11 +202,6 @@ import typing as _typing
 
 if _typing.TYPE_CHECKING:
     # import models into model package
-    from airflow_client_ext_v2.models.actions_inner import ActionsInner
-    from airflow_client_ext_v2.models.actions_inner1 import ActionsInner1
-    from airflow_client_ext_v2.models.actions_inner2 import ActionsInner2
-    from airflow_client_ext_v2.models.actions_inner3 import ActionsInner3
-    from airflow_client_ext_v2.models.actions_inner4 import ActionsInner4
     from airflow_client_ext_v2.models.app_builder_menu_item_response import AppBuilderMenuItemResponse
     from airflow_client_ext_v2.models.app_builder_view_response import AppBuilderViewResponse
     from airflow_client_ext_v2.models.asset_alias_collection_response import AssetAliasCollectionResponse
@@ -227,9 +222,14 @@ if _typing.TYPE_CHECKING:
     from airflow_client_ext_v2.models.backfill_post_body import BackfillPostBody
     from airflow_client_ext_v2.models.backfill_response import BackfillResponse
     from airflow_client_ext_v2.models.base_info_response import BaseInfoResponse
+    from airflow_client_ext_v2.models.bulk_action_bulk_dag_run_body import BulkActionBulkDAGRunBody
+    from airflow_client_ext_v2.models.bulk_action_bulk_task_instance_body import BulkActionBulkTaskInstanceBody
+    from airflow_client_ext_v2.models.bulk_action_connection_body import BulkActionConnectionBody
     from airflow_client_ext_v2.models.bulk_action_not_on_existence import BulkActionNotOnExistence
     from airflow_client_ext_v2.models.bulk_action_on_existence import BulkActionOnExistence
+    from airflow_client_ext_v2.models.bulk_action_pool_body import BulkActionPoolBody
     from airflow_client_ext_v2.models.bulk_action_response import BulkActionResponse
+    from airflow_client_ext_v2.models.bulk_action_variable_body import BulkActionVariableBody
     from airflow_client_ext_v2.models.bulk_body_bulk_dag_run_body import BulkBodyBulkDAGRunBody
     from airflow_client_ext_v2.models.bulk_body_bulk_task_instance_body import BulkBodyBulkTaskInstanceBody
     from airflow_client_ext_v2.models.bulk_body_connection_body import BulkBodyConnectionBody
@@ -247,6 +247,11 @@ if _typing.TYPE_CHECKING:
     from airflow_client_ext_v2.models.bulk_delete_action_connection_body import BulkDeleteActionConnectionBody
     from airflow_client_ext_v2.models.bulk_delete_action_pool_body import BulkDeleteActionPoolBody
     from airflow_client_ext_v2.models.bulk_delete_action_variable_body import BulkDeleteActionVariableBody
+    from airflow_client_ext_v2.models.bulk_delete_entity_bulk_dag_run_body import BulkDeleteEntityBulkDAGRunBody
+    from airflow_client_ext_v2.models.bulk_delete_entity_bulk_task_instance_body import BulkDeleteEntityBulkTaskInstanceBody
+    from airflow_client_ext_v2.models.bulk_delete_entity_connection_body import BulkDeleteEntityConnectionBody
+    from airflow_client_ext_v2.models.bulk_delete_entity_pool_body import BulkDeleteEntityPoolBody
+    from airflow_client_ext_v2.models.bulk_delete_entity_variable_body import BulkDeleteEntityVariableBody
     from airflow_client_ext_v2.models.bulk_response import BulkResponse
     from airflow_client_ext_v2.models.bulk_task_instance_body import BulkTaskInstanceBody
     from airflow_client_ext_v2.models.bulk_update_action_bulk_dag_run_body import BulkUpdateActionBulkDAGRunBody
@@ -267,7 +272,7 @@ if _typing.TYPE_CHECKING:
     from airflow_client_ext_v2.models.connection_test_queued_response import ConnectionTestQueuedResponse
     from airflow_client_ext_v2.models.connection_test_request_body import ConnectionTestRequestBody
     from airflow_client_ext_v2.models.connection_test_response import ConnectionTestResponse
-    from airflow_client_ext_v2.models.content import Content
+    from airflow_client_ext_v2.models.content_inner import ContentInner
     from airflow_client_ext_v2.models.create_asset_events_body import CreateAssetEventsBody
     from airflow_client_ext_v2.models.dag_collection_response import DAGCollectionResponse
     from airflow_client_ext_v2.models.dag_details_response import DAGDetailsResponse
@@ -299,11 +304,6 @@ if _typing.TYPE_CHECKING:
     from airflow_client_ext_v2.models.detail import Detail
     from airflow_client_ext_v2.models.dry_run_backfill_collection_response import DryRunBackfillCollectionResponse
     from airflow_client_ext_v2.models.dry_run_backfill_response import DryRunBackfillResponse
-    from airflow_client_ext_v2.models.entities_inner import EntitiesInner
-    from airflow_client_ext_v2.models.entities_inner1 import EntitiesInner1
-    from airflow_client_ext_v2.models.entities_inner2 import EntitiesInner2
-    from airflow_client_ext_v2.models.entities_inner3 import EntitiesInner3
-    from airflow_client_ext_v2.models.entities_inner4 import EntitiesInner4
     from airflow_client_ext_v2.models.event_log_collection_response import EventLogCollectionResponse
     from airflow_client_ext_v2.models.event_log_response import EventLogResponse
     from airflow_client_ext_v2.models.expires_at import ExpiresAt
@@ -390,11 +390,6 @@ else:
     from importlib import import_module
 
     _exports = {
-        "ActionsInner": ".actions_inner",
-        "ActionsInner1": ".actions_inner1",
-        "ActionsInner2": ".actions_inner2",
-        "ActionsInner3": ".actions_inner3",
-        "ActionsInner4": ".actions_inner4",
         "AppBuilderMenuItemResponse": ".app_builder_menu_item_response",
         "AppBuilderViewResponse": ".app_builder_view_response",
         "AssetAliasCollectionResponse": ".asset_alias_collection_response",
@@ -415,9 +410,14 @@ else:
         "BackfillPostBody": ".backfill_post_body",
         "BackfillResponse": ".backfill_response",
         "BaseInfoResponse": ".base_info_response",
+        "BulkActionBulkDAGRunBody": ".bulk_action_bulk_dag_run_body",
+        "BulkActionBulkTaskInstanceBody": ".bulk_action_bulk_task_instance_body",
+        "BulkActionConnectionBody": ".bulk_action_connection_body",
         "BulkActionNotOnExistence": ".bulk_action_not_on_existence",
         "BulkActionOnExistence": ".bulk_action_on_existence",
+        "BulkActionPoolBody": ".bulk_action_pool_body",
         "BulkActionResponse": ".bulk_action_response",
+        "BulkActionVariableBody": ".bulk_action_variable_body",
         "BulkBodyBulkDAGRunBody": ".bulk_body_bulk_dag_run_body",
         "BulkBodyBulkTaskInstanceBody": ".bulk_body_bulk_task_instance_body",
         "BulkBodyConnectionBody": ".bulk_body_connection_body",
@@ -435,6 +435,11 @@ else:
         "BulkDeleteActionConnectionBody": ".bulk_delete_action_connection_body",
         "BulkDeleteActionPoolBody": ".bulk_delete_action_pool_body",
         "BulkDeleteActionVariableBody": ".bulk_delete_action_variable_body",
+        "BulkDeleteEntityBulkDAGRunBody": ".bulk_delete_entity_bulk_dag_run_body",
+        "BulkDeleteEntityBulkTaskInstanceBody": ".bulk_delete_entity_bulk_task_instance_body",
+        "BulkDeleteEntityConnectionBody": ".bulk_delete_entity_connection_body",
+        "BulkDeleteEntityPoolBody": ".bulk_delete_entity_pool_body",
+        "BulkDeleteEntityVariableBody": ".bulk_delete_entity_variable_body",
         "BulkResponse": ".bulk_response",
         "BulkTaskInstanceBody": ".bulk_task_instance_body",
         "BulkUpdateActionBulkDAGRunBody": ".bulk_update_action_bulk_dag_run_body",
@@ -455,7 +460,7 @@ else:
         "ConnectionTestQueuedResponse": ".connection_test_queued_response",
         "ConnectionTestRequestBody": ".connection_test_request_body",
         "ConnectionTestResponse": ".connection_test_response",
-        "Content": ".content",
+        "ContentInner": ".content_inner",
         "CreateAssetEventsBody": ".create_asset_events_body",
         "DAGCollectionResponse": ".dag_collection_response",
         "DAGDetailsResponse": ".dag_details_response",
@@ -487,11 +492,6 @@ else:
         "Detail": ".detail",
         "DryRunBackfillCollectionResponse": ".dry_run_backfill_collection_response",
         "DryRunBackfillResponse": ".dry_run_backfill_response",
-        "EntitiesInner": ".entities_inner",
-        "EntitiesInner1": ".entities_inner1",
-        "EntitiesInner2": ".entities_inner2",
-        "EntitiesInner3": ".entities_inner3",
-        "EntitiesInner4": ".entities_inner4",
         "EventLogCollectionResponse": ".event_log_collection_response",
         "EventLogResponse": ".event_log_response",
         "ExpiresAt": ".expires_at",

@@ -19,7 +19,7 @@ import json
 
 from pydantic import BaseModel, ConfigDict
 from typing import Any, ClassVar, Dict, List
-from airflow_client_ext_v2.models.actions_inner import ActionsInner
+from airflow_client_ext_v2.models.bulk_action_bulk_dag_run_body import BulkActionBulkDAGRunBody
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -28,7 +28,7 @@ class BulkBodyBulkDAGRunBody(BaseModel):
     """
     BulkBodyBulkDAGRunBody
     """ # noqa: E501
-    actions: List[ActionsInner]
+    actions: List[BulkActionBulkDAGRunBody]
     __properties: ClassVar[List[str]] = ["actions"]
 
     model_config = ConfigDict(
@@ -88,7 +88,7 @@ class BulkBodyBulkDAGRunBody(BaseModel):
             return cls.model_validate(obj)
 
         _obj = cls.model_validate({
-            "actions": [ActionsInner.from_dict(_item) for _item in obj["actions"]] if obj.get("actions") is not None else None
+            "actions": [BulkActionBulkDAGRunBody.from_dict(_item) for _item in obj["actions"]] if obj.get("actions") is not None else None
         })
         return _obj
 

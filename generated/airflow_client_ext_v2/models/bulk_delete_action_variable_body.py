@@ -20,7 +20,7 @@ import json
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 from typing import Any, ClassVar, Dict, List, Optional
 from airflow_client_ext_v2.models.bulk_action_not_on_existence import BulkActionNotOnExistence
-from airflow_client_ext_v2.models.entities_inner4 import EntitiesInner4
+from airflow_client_ext_v2.models.bulk_delete_entity_variable_body import BulkDeleteEntityVariableBody
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -30,7 +30,7 @@ class BulkDeleteActionVariableBody(BaseModel):
     BulkDeleteActionVariableBody
     """ # noqa: E501
     action: StrictStr = Field(description="The action to be performed on the entities.")
-    entities: List[EntitiesInner4] = Field(description="A list of entity id/key or entity objects to be deleted.")
+    entities: List[BulkDeleteEntityVariableBody] = Field(description="A list of entity id/key or entity objects to be deleted.")
     action_on_non_existence: Optional[BulkActionNotOnExistence] = None
     __properties: ClassVar[List[str]] = ["action", "entities", "action_on_non_existence"]
 
@@ -99,7 +99,7 @@ class BulkDeleteActionVariableBody(BaseModel):
 
         _obj = cls.model_validate({
             "action": obj.get("action"),
-            "entities": [EntitiesInner4.from_dict(_item) for _item in obj["entities"]] if obj.get("entities") is not None else None,
+            "entities": [BulkDeleteEntityVariableBody.from_dict(_item) for _item in obj["entities"]] if obj.get("entities") is not None else None,
             "action_on_non_existence": obj.get("action_on_non_existence")
         })
         return _obj

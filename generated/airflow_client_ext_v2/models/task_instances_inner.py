@@ -13,34 +13,39 @@
 
 
 from __future__ import annotations
+from inspect import getfullargspec
 import json
 import pprint
+import re  # noqa: F401
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
-from typing import Any, List, Optional
+from typing import Optional
 from airflow_client_ext_v2.models.new_task_response import NewTaskResponse
 from airflow_client_ext_v2.models.task_instance_response import TaskInstanceResponse
-from pydantic import StrictStr, Field
-from typing import Union, List, Set, Optional, Dict
+from typing import Union, Any, List, Set, TYPE_CHECKING, Optional, Dict
 from typing_extensions import Literal, Self
+from pydantic import Field
 
-TASKINSTANCESINNER_ONE_OF_SCHEMAS = ["NewTaskResponse", "TaskInstanceResponse"]
+TASKINSTANCESINNER_ANY_OF_SCHEMAS = ["NewTaskResponse", "TaskInstanceResponse"]
 
 class TaskInstancesInner(BaseModel):
     """
     TaskInstancesInner
     """
+
     # data type: TaskInstanceResponse
-    oneof_schema_1_validator: Optional[TaskInstanceResponse] = None
+    anyof_schema_1_validator: Optional[TaskInstanceResponse] = None
     # data type: NewTaskResponse
-    oneof_schema_2_validator: Optional[NewTaskResponse] = None
-    actual_instance: Optional[Union[NewTaskResponse, TaskInstanceResponse]] = None
-    one_of_schemas: Set[str] = { "NewTaskResponse", "TaskInstanceResponse" }
+    anyof_schema_2_validator: Optional[NewTaskResponse] = None
+    if TYPE_CHECKING:
+        actual_instance: Optional[Union[NewTaskResponse, TaskInstanceResponse]] = None
+    else:
+        actual_instance: Any = None
+    any_of_schemas: Set[str] = { "NewTaskResponse", "TaskInstanceResponse" }
 
-    model_config = ConfigDict(
-        validate_assignment=True,
-        protected_namespaces=(),
-    )
-
+    model_config = {
+        "validate_assignment": True,
+        "protected_namespaces": (),
+    }
 
     def __init__(self, *args, **kwargs) -> None:
         if args:
@@ -53,31 +58,29 @@ class TaskInstancesInner(BaseModel):
             super().__init__(**kwargs)
 
     @field_validator('actual_instance')
-    def actual_instance_must_validate_oneof(cls, v):
+    def actual_instance_must_validate_anyof(cls, v):
         instance = TaskInstancesInner.model_construct()
         error_messages = []
-        match = 0
         # validate data type: TaskInstanceResponse
         if not isinstance(v, TaskInstanceResponse):
             error_messages.append(f"Error! Input type `{type(v)}` is not `TaskInstanceResponse`")
         else:
-            match += 1
+            return v
+
         # validate data type: NewTaskResponse
         if not isinstance(v, NewTaskResponse):
             error_messages.append(f"Error! Input type `{type(v)}` is not `NewTaskResponse`")
         else:
-            match += 1
-        if match > 1:
-            # more than 1 match
-            raise ValueError("Multiple matches found when setting `actual_instance` in TaskInstancesInner with oneOf schemas: NewTaskResponse, TaskInstanceResponse. Details: " + ", ".join(error_messages))
-        elif match == 0:
+            return v
+
+        if error_messages:
             # no match
-            raise ValueError("No match found when setting `actual_instance` in TaskInstancesInner with oneOf schemas: NewTaskResponse, TaskInstanceResponse. Details: " + ", ".join(error_messages))
+            raise ValueError("No match found when setting the actual_instance in TaskInstancesInner with anyOf schemas: NewTaskResponse, TaskInstanceResponse. Details: " + ", ".join(error_messages))
         else:
             return v
 
     @classmethod
-    def from_dict(cls, obj: Union[str, Dict[str, Any]]) -> Self:
+    def from_dict(cls, obj: Dict[str, Any]) -> Self:
         return cls.from_json(json.dumps(obj))
 
     @classmethod
@@ -85,27 +88,22 @@ class TaskInstancesInner(BaseModel):
         """Returns the object represented by the json string"""
         instance = cls.model_construct()
         error_messages = []
-        match = 0
-
-        # deserialize data into TaskInstanceResponse
+        # anyof_schema_1_validator: Optional[TaskInstanceResponse] = None
         try:
             instance.actual_instance = TaskInstanceResponse.from_json(json_str)
-            match += 1
+            return instance
         except (ValidationError, ValueError) as e:
-            error_messages.append(str(e))
-        # deserialize data into NewTaskResponse
+             error_messages.append(str(e))
+        # anyof_schema_2_validator: Optional[NewTaskResponse] = None
         try:
             instance.actual_instance = NewTaskResponse.from_json(json_str)
-            match += 1
+            return instance
         except (ValidationError, ValueError) as e:
-            error_messages.append(str(e))
+             error_messages.append(str(e))
 
-        if match > 1:
-            # more than 1 match
-            raise ValueError("Multiple matches found when deserializing the JSON string into TaskInstancesInner with oneOf schemas: NewTaskResponse, TaskInstanceResponse. Details: " + ", ".join(error_messages))
-        elif match == 0:
+        if error_messages:
             # no match
-            raise ValueError("No match found when deserializing the JSON string into TaskInstancesInner with oneOf schemas: NewTaskResponse, TaskInstanceResponse. Details: " + ", ".join(error_messages))
+            raise ValueError("No match found when deserializing the JSON string into TaskInstancesInner with anyOf schemas: NewTaskResponse, TaskInstanceResponse. Details: " + ", ".join(error_messages))
         else:
             return instance
 
@@ -127,7 +125,6 @@ class TaskInstancesInner(BaseModel):
         if hasattr(self.actual_instance, "to_dict") and callable(self.actual_instance.to_dict):
             return self.actual_instance.to_dict()
         else:
-            # primitive type
             return self.actual_instance
 
     def to_str(self) -> str:

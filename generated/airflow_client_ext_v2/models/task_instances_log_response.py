@@ -19,7 +19,7 @@ import json
 
 from pydantic import BaseModel, ConfigDict, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
-from airflow_client_ext_v2.models.content import Content
+from airflow_client_ext_v2.models.content_inner import ContentInner
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -28,7 +28,7 @@ class TaskInstancesLogResponse(BaseModel):
     """
     Log serializer for responses.
     """ # noqa: E501
-    content: Content
+    content: List[ContentInner]
     continuation_token: Optional[StrictStr]
     __properties: ClassVar[List[str]] = ["content", "continuation_token"]
 
@@ -71,9 +71,12 @@ class TaskInstancesLogResponse(BaseModel):
             exclude=excluded_fields,
             exclude_none=True,
         )
-        # override the default output from pydantic by calling `to_dict()` of content
+        # override the default output from pydantic by calling `to_dict()` of each item in content (list)
+        _items = []
         if self.content:
-            _dict['content'] = self.content.to_dict()
+            for _item_content in self.content:
+                _items.append(_item_content.to_dict() if _item_content is not None else None)
+            _dict['content'] = _items
         # set to None if continuation_token (nullable) is None
         # and model_fields_set contains the field
         if self.continuation_token is None and "continuation_token" in self.model_fields_set:
@@ -91,7 +94,7 @@ class TaskInstancesLogResponse(BaseModel):
             return cls.model_validate(obj)
 
         _obj = cls.model_validate({
-            "content": Content.from_dict(obj["content"]) if obj.get("content") is not None else None,
+            "content": [ContentInner.from_dict(_item) for _item in obj["content"]] if obj.get("content") is not None else None,
             "continuation_token": obj.get("continuation_token")
         })
         return _obj
