@@ -1,8 +1,10 @@
 """Shared by every suite: the servers started by the airflow_client_ext.testing plugin serve
-the DAGs of tests/dags (unless --airflow-dags names another folder)."""
+a session copy of tests/dags (or of --airflow-dags), so that tests may add DAG files without
+touching the repository, and every suite of a session shares one server per version."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,14 @@ DAGS = Path(__file__).resolve().parent / "dags"
 
 
 @pytest.fixture(scope="session")
-def airflow_dags_folder(request: pytest.FixtureRequest) -> Path:
-    value = request.config.getoption("airflow_dags", None)
-    return Path(value).resolve() if value else DAGS
+def airflow_dags_folder(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path | None:
+    given = request.config.getoption("airflow_dags", None)
+    if request.config.getoption("airflow_urls", None):
+        return Path(given).resolve() if given else None  # a running server has its own
+    source = Path(given).resolve() if given else DAGS
+    folder = tmp_path_factory.mktemp("dags")
+    for path in sorted(source.glob("*.py")):
+        shutil.copy2(path, folder / path.name)
+    return folder
