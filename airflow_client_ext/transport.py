@@ -241,12 +241,13 @@ class Transport:
             except SSLError as exc:
                 raise self._transport_error(request, exc, attempt, sent=False) from exc
             except HTTPError as exc:  # read timeout, reset or protocol error after sending
-                if self.retry.retries_lost_request(attempt, repeatable=repeatable):
+                safe = repeatable or getattr(exc, "auth_step", False)
+                if self.retry.retries_lost_request(attempt, repeatable=safe):
                     self._wait(attempt, request, f"no answer ({_reason(exc)})", None)
                     attempt += 1
                     continue
                 raise self._transport_error(
-                    request, exc, attempt, sent=True, repeatable=repeatable
+                    request, exc, attempt, sent=True, repeatable=safe
                 ) from exc
 
             status = response.status
@@ -286,7 +287,13 @@ class Transport:
         try:
             outgoing = next(flow)
             while True:
-                response = self._urlopen(outgoing, auth, timeout, preload_content)
+                try:
+                    response = self._urlopen(outgoing, auth, timeout, preload_content)
+                except HTTPError as exc:
+                    # lost on the auth flow's own request (a login): the call itself was not
+                    # sent, so repeating it is safe whatever its method
+                    exc.auth_step = outgoing is not request  # type: ignore[attr-defined]
+                    raise
                 try:
                     outgoing = flow.send(response)
                 except StopIteration:
@@ -377,7 +384,8 @@ class Transport:
         JSONDecodeError deep in the generated code."""
         wants_json = "json" in request.headers.get("Accept", "")
         content_type = response.headers.get("Content-Type", "")
-        if not wants_json or "html" not in content_type.lower():
+        # 204 has no body, whatever its Content-Type (Airflow 2 labels its 204s text/html)
+        if response.status == 204 or not wants_json or "html" not in content_type.lower():
             return
         excerpt = read_problem(response.data, content_type, 200).excerpt
         login = "/login" in (response.geturl() or "")
