@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING
 
-from ._http import Request
+from ._http import Request, safe_url
 
 if TYPE_CHECKING:
     from urllib3 import BaseHTTPResponse
@@ -204,7 +204,7 @@ class TokenAuth(Auth):
         if not token:
             detail = response.data[:200].decode("utf-8", "replace")
             raise AuthenticationError(
-                f"login as {self.username!r} failed: POST {login.url} answered "
+                f"login as {self.username!r} failed: POST {safe_url(login.url)} answered "
                 f"{response.status} ({detail.strip() or 'no body'}). Check the username and "
                 "password; Airflow 3 takes them at /auth/token (simple or FAB auth manager).",
                 status=response.status,

@@ -306,6 +306,7 @@ class Transport:
         self, request: Request, auth: Auth, timeout: urllib3.Timeout, preload_content: bool
     ) -> urllib3.BaseHTTPResponse:
         sensitive = SENSITIVE_HEADERS | auth.sensitive_headers
+        request.headers.setdefault("User-Agent", self.user_agent)  # logins made by flows too
         # urllib3 follows redirects only; it drops secret headers when the host changes
         redirects = Retry(
             total=self.max_redirects,
