@@ -9,6 +9,7 @@ Options:
     ``--airflow-username`` / ``--airflow-password`` (for ``--airflow-url``; default
     ``$AIRFLOW_USERNAME`` / ``$AIRFLOW_PASSWORD``, else admin/admin),
     ``--airflow-dags DIR`` (the DAGs folder of started servers),
+    ``--airflow-env KEY=VALUE`` (repeatable: Airflow config for started servers),
     ``--airflow-startup-timeout S`` (default 180).
 
 Fixtures:
@@ -95,6 +96,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="DIR",
         help="DAGs folder of the Airflow servers started for the session.",
+    )
+    group.addoption(
+        "--airflow-env",
+        action="append",
+        dest="airflow_env",
+        default=None,
+        metavar="KEY=VALUE",
+        help="Extra environment (Airflow config) for the servers started for the session, "
+        "e.g. AIRFLOW__API__EXPOSE_CONFIG=True (repeatable).",
     )
     group.addoption(
         "--airflow-startup-timeout",
@@ -194,6 +204,7 @@ class _Pool:
                 server = AirflowServer(
                     target,
                     dags_folder,
+                    extra_env=airflow_env(self.config),
                     startup_timeout=self.config.getoption("airflow_startup_timeout", 180.0),
                     progress=self._progress(),
                 )
@@ -212,6 +223,17 @@ class _Pool:
                 server.stop()
             except Exception:  # pragma: no cover - stop() does not raise in practice
                 logger.exception("stopping %r failed", server)
+
+
+def airflow_env(config: pytest.Config) -> dict[str, str]:
+    """The ``--airflow-env KEY=VALUE`` options as a dict."""
+    env: dict[str, str] = {}
+    for item in config.getoption("airflow_env", None) or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise pytest.UsageError(f"--airflow-env wants KEY=VALUE, not {item!r}")
+        env[key.strip()] = value
+    return env
 
 
 def _remote_credentials(config: pytest.Config) -> tuple[str, str]:
