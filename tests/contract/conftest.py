@@ -18,9 +18,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from opcoverage import RECORDER
 
 from airflow_client_ext.testing import AirflowInstance
-from opcoverage import RECORDER
 
 HERE = Path(__file__).resolve().parent
 PACKAGES = {"v1": "airflow_client_ext_v1", "v2": "airflow_client_ext_v2"}
