@@ -37,7 +37,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _item_api(item: pytest.Item) -> str | None:
-    parts = Path(str(item.path)).resolve().relative_to(HERE).parts
+    path = Path(str(item.path)).resolve()
+    if not path.is_relative_to(HERE):  # the hook sees every item of the session
+        return None
+    parts = path.relative_to(HERE).parts
     return parts[0] if parts and parts[0] in PACKAGES else None
 
 
