@@ -87,7 +87,6 @@ __all__ = [
     "EventLog",
     "EventLogCollection",
     "ExtraLink",
-    "ExtraLinkCollection",
     "GetDagSource200Response",
     "GetLog200Response",
     "GetProviders200Response",
@@ -119,7 +118,6 @@ __all__ = [
     "Tag",
     "Task",
     "TaskCollection",
-    "TaskExtraLinksInner",
     "TaskFailedDependency",
     "TaskInstance",
     "TaskInstanceCollection",
@@ -227,7 +225,6 @@ if _typing.TYPE_CHECKING:
     from airflow_client_ext_v1.models.event_log import EventLog as EventLog
     from airflow_client_ext_v1.models.event_log_collection import EventLogCollection as EventLogCollection
     from airflow_client_ext_v1.models.extra_link import ExtraLink as ExtraLink
-    from airflow_client_ext_v1.models.extra_link_collection import ExtraLinkCollection as ExtraLinkCollection
     from airflow_client_ext_v1.models.get_dag_source200_response import GetDagSource200Response as GetDagSource200Response
     from airflow_client_ext_v1.models.get_log200_response import GetLog200Response as GetLog200Response
     from airflow_client_ext_v1.models.get_providers200_response import GetProviders200Response as GetProviders200Response
@@ -259,7 +256,6 @@ if _typing.TYPE_CHECKING:
     from airflow_client_ext_v1.models.tag import Tag as Tag
     from airflow_client_ext_v1.models.task import Task as Task
     from airflow_client_ext_v1.models.task_collection import TaskCollection as TaskCollection
-    from airflow_client_ext_v1.models.task_extra_links_inner import TaskExtraLinksInner as TaskExtraLinksInner
     from airflow_client_ext_v1.models.task_failed_dependency import TaskFailedDependency as TaskFailedDependency
     from airflow_client_ext_v1.models.task_instance import TaskInstance as TaskInstance
     from airflow_client_ext_v1.models.task_instance_collection import TaskInstanceCollection as TaskInstanceCollection
@@ -362,7 +358,6 @@ else:
         "EventLog": ".models.event_log",
         "EventLogCollection": ".models.event_log_collection",
         "ExtraLink": ".models.extra_link",
-        "ExtraLinkCollection": ".models.extra_link_collection",
         "GetDagSource200Response": ".models.get_dag_source200_response",
         "GetLog200Response": ".models.get_log200_response",
         "GetProviders200Response": ".models.get_providers200_response",
@@ -394,7 +389,6 @@ else:
         "Tag": ".models.tag",
         "Task": ".models.task",
         "TaskCollection": ".models.task_collection",
-        "TaskExtraLinksInner": ".models.task_extra_links_inner",
         "TaskFailedDependency": ".models.task_failed_dependency",
         "TaskInstance": ".models.task_instance",
         "TaskInstanceCollection": ".models.task_instance_collection",

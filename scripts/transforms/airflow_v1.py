@@ -108,6 +108,16 @@ PROPERTIES_AS_THE_SERVER_SENDS_THEM: dict[tuple[str, str], dict[str, Any]] = {
         "readOnly": True,
         "description": "The task's params, each dumped by ``Param.dump()``.",
     },
+    # GET /dags/{dag_id}/tasks/{task_id} of a TriggerDagRunOperator: "extra_links":
+    # [{"class_name": "TriggerDagRunLink", "module_path": "..."}], class references
+    # themselves (TaskSchema.extra_links nests ClassReferenceSchema); the spec wraps each in
+    # an object with a "class_ref" property
+    ("Task", "extra_links"): {
+        "type": "array",
+        "readOnly": True,
+        "items": {"$ref": "#/components/schemas/ClassReference"},
+        "description": "The operator's extra links, as class references.",
+    },
     # GET /dags/{dag_id}/tasks: {"tasks": [...], "total_entries": 2} (TaskCollectionSchema)
     ("TaskCollection", "total_entries"): {
         "type": "integer",
@@ -187,12 +197,13 @@ def declare_properties_as_the_server_sends_them(spec: Spec) -> None:
     """Declare the properties the server sends that the spec misses or types differently.
 
     Without them the generated models drop what the server sends, silently: the tasks of a
-    DAG lost ``operator_name`` and ``params``, datasets their ``aliases``, dataset events
-    their ``id``, the variables list its values, ``GET /dags/{dag_id}/tasks`` its
-    ``total_entries``. Found by the contract suite's lossless-deserialization check against
-    a real Airflow 2.11.2 (each entry of ``PROPERTIES_AS_THE_SERVER_SENDS_THEM`` names the
-    endpoint). The added properties are read-only: they never go into request bodies. Runs
-    after ``use_the_servers_property_names`` (a renamed property may need a new type).
+    DAG lost ``operator_name``, ``params`` and their extra links' class names, datasets
+    their ``aliases``, dataset events their ``id``, the variables list its values,
+    ``GET /dags/{dag_id}/tasks`` its ``total_entries``. Found by the contract suite's
+    lossless-deserialization check against a real Airflow 2.11.2 (each entry of
+    ``PROPERTIES_AS_THE_SERVER_SENDS_THEM`` names the endpoint). The properties are
+    read-only: they never go into request bodies. Runs after
+    ``use_the_servers_property_names`` (a renamed property may need a new type).
     """
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     for name, schema in SCHEMAS_THE_SPEC_LACKS.items():
@@ -235,10 +246,32 @@ def tell_clear_dag_run_answers_apart(spec: Spec) -> None:
     if not isinstance(schema, dict) or "anyOf" not in schema:
         return
     schema["anyOf"] = [{"$ref": collection}, {"$ref": dag_run}]
-    target = spec.get("components", {}).get("schemas", {}).get(
-        "TaskInstanceReferenceCollection"
-    )
+    target = spec.get("components", {}).get("schemas", {}).get("TaskInstanceReferenceCollection")
     if isinstance(target, dict):
         required = target.setdefault("required", [])
         if "task_instances" not in required:
             required.append("task_instances")
+
+
+@transform("v1")
+def extra_links_are_a_map(spec: Spec) -> None:
+    """Type the answer of ``GET .../taskInstances/{task_id}/links`` as the map it is.
+
+    The spec answers ``ExtraLinkCollection``, ``{"extra_links": [{"class_ref", "name",
+    "href"}]}``, but the server sends one key per link name with its URL (or null):
+    ``{"Triggered DAG": "http://.../dags/slow/grid?dag_run_id=..."}`` for a
+    ``TriggerDagRunOperator`` task (``extra_link_endpoint.get_extra_links`` returns
+    ``{link_name: link_url or None}``). The generated client returned
+    ``ExtraLinkCollection(extra_links=None)``: every link was lost. ``ExtraLinkCollection``
+    becomes a map of nullable strings, so the generated method returns
+    ``Dict[str, Optional[str]]``.
+    """
+    schemas = spec.get("components", {}).get("schemas", {})
+    if "ExtraLinkCollection" not in schemas:
+        return
+    schemas["ExtraLinkCollection"] = {
+        "type": "object",
+        "description": "The extra links of a task instance: link name -> URL (null when the "
+        "link has no URL yet).",
+        "additionalProperties": {"type": "string", "nullable": True},
+    }

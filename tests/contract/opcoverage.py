@@ -19,7 +19,22 @@ SPEC_FILES = {"v1": "openapi/airflow-v1.yaml", "v2": "openapi/airflow-v2.yaml"}
 
 #: spec id -> {(METHOD, path template): reason it is not exercised}
 NOT_EXERCISED: dict[str, dict[tuple[str, str], str]] = {
-    "v1": {},
+    "v1": {
+        ("GET", "/config"): (
+            "403 on the harness's servers ([webserver] expose_config is False by default and "
+            "the plugin cannot pass extra_env); test_config_is_exposed_only_when_configured "
+            "asserts the 403 there and exercises it against a server that exposes its config "
+            "(--airflow-url)"
+        ),
+        ("GET", "/config/section/{section}/option/{option}"): (
+            "403 on the harness's servers, as GET /config (same test)"
+        ),
+        ("POST", "/connections/test"): (
+            "403 on the harness's servers ([core] test_connection is Disabled by default); "
+            "test_connection_testing_only_when_enabled asserts the 403 there and exercises it "
+            "against a server with test_connection = Enabled (--airflow-url)"
+        ),
+    },
     "v2": {
         ("GET", "/api/v2/config"): (
             "403 on the harness's servers ([api] expose_config is off and the plugin cannot set "

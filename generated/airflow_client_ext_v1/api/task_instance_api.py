@@ -18,9 +18,8 @@ from typing_extensions import Annotated
 
 from datetime import datetime
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
-from typing import List, Optional, Union
+from typing import Dict, List, Optional, Union
 from typing_extensions import Annotated
-from airflow_client_ext_v1.models.extra_link_collection import ExtraLinkCollection
 from airflow_client_ext_v1.models.get_log200_response import GetLog200Response
 from airflow_client_ext_v1.models.list_task_instance_form import ListTaskInstanceForm
 from airflow_client_ext_v1.models.set_task_instance_note import SetTaskInstanceNote
@@ -69,7 +68,7 @@ class TaskInstanceApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ExtraLinkCollection:
+    ) -> Dict[str, Optional[str]]:
         """List extra links
 
         List extra links for task instance. 
@@ -116,7 +115,7 @@ class TaskInstanceApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "ExtraLinkCollection",
+            '200': "Dict[str, Optional[str]]",
             '401': "Error",
             '403': "Error",
             '404': "Error",
@@ -151,7 +150,7 @@ class TaskInstanceApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[ExtraLinkCollection]:
+    ) -> ApiResponse[Dict[str, Optional[str]]]:
         """List extra links
 
         List extra links for task instance. 
@@ -198,7 +197,7 @@ class TaskInstanceApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "ExtraLinkCollection",
+            '200': "Dict[str, Optional[str]]",
             '401': "Error",
             '403': "Error",
             '404': "Error",
@@ -280,7 +279,7 @@ class TaskInstanceApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "ExtraLinkCollection",
+            '200': "Dict[str, Optional[str]]",
             '401': "Error",
             '403': "Error",
             '404': "Error",

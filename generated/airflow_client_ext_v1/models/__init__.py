@@ -54,7 +54,6 @@ __all__ = [
     "EventLog",
     "EventLogCollection",
     "ExtraLink",
-    "ExtraLinkCollection",
     "GetDagSource200Response",
     "GetLog200Response",
     "GetProviders200Response",
@@ -86,7 +85,6 @@ __all__ = [
     "Tag",
     "Task",
     "TaskCollection",
-    "TaskExtraLinksInner",
     "TaskFailedDependency",
     "TaskInstance",
     "TaskInstanceCollection",
@@ -162,7 +160,6 @@ if _typing.TYPE_CHECKING:
     from airflow_client_ext_v1.models.event_log import EventLog
     from airflow_client_ext_v1.models.event_log_collection import EventLogCollection
     from airflow_client_ext_v1.models.extra_link import ExtraLink
-    from airflow_client_ext_v1.models.extra_link_collection import ExtraLinkCollection
     from airflow_client_ext_v1.models.get_dag_source200_response import GetDagSource200Response
     from airflow_client_ext_v1.models.get_log200_response import GetLog200Response
     from airflow_client_ext_v1.models.get_providers200_response import GetProviders200Response
@@ -194,7 +191,6 @@ if _typing.TYPE_CHECKING:
     from airflow_client_ext_v1.models.tag import Tag
     from airflow_client_ext_v1.models.task import Task
     from airflow_client_ext_v1.models.task_collection import TaskCollection
-    from airflow_client_ext_v1.models.task_extra_links_inner import TaskExtraLinksInner
     from airflow_client_ext_v1.models.task_failed_dependency import TaskFailedDependency
     from airflow_client_ext_v1.models.task_instance import TaskInstance
     from airflow_client_ext_v1.models.task_instance_collection import TaskInstanceCollection
@@ -269,7 +265,6 @@ else:
         "EventLog": ".event_log",
         "EventLogCollection": ".event_log_collection",
         "ExtraLink": ".extra_link",
-        "ExtraLinkCollection": ".extra_link_collection",
         "GetDagSource200Response": ".get_dag_source200_response",
         "GetLog200Response": ".get_log200_response",
         "GetProviders200Response": ".get_providers200_response",
@@ -301,7 +296,6 @@ else:
         "Tag": ".tag",
         "Task": ".task",
         "TaskCollection": ".task_collection",
-        "TaskExtraLinksInner": ".task_extra_links_inner",
         "TaskFailedDependency": ".task_failed_dependency",
         "TaskInstance": ".task_instance",
         "TaskInstanceCollection": ".task_instance_collection",

@@ -24,7 +24,6 @@ from typing import Any, ClassVar, Dict, List, Optional, Union
 from typing_extensions import Annotated
 from airflow_client_ext_v1.models.class_reference import ClassReference
 from airflow_client_ext_v1.models.dag import DAG
-from airflow_client_ext_v1.models.task_extra_links_inner import TaskExtraLinksInner
 from airflow_client_ext_v1.models.time_delta import TimeDelta
 from airflow_client_ext_v1.models.trigger_rule import TriggerRule
 from typing import Optional, Set
@@ -42,7 +41,7 @@ class Task(BaseModel):
     start_date: Optional[datetime] = None
     end_date: Optional[datetime] = None
     trigger_rule: Optional[TriggerRule] = None
-    extra_links: Optional[List[TaskExtraLinksInner]] = None
+    extra_links: Optional[List[ClassReference]] = Field(default=None, description="The operator's extra links, as class references.")
     depends_on_past: Optional[StrictBool] = None
     is_mapped: Optional[StrictBool] = None
     wait_for_downstream: Optional[StrictBool] = None
@@ -239,7 +238,7 @@ class Task(BaseModel):
             "start_date": obj.get("start_date"),
             "end_date": obj.get("end_date"),
             "trigger_rule": obj.get("trigger_rule"),
-            "extra_links": [TaskExtraLinksInner.from_dict(_item) for _item in obj["extra_links"]] if obj.get("extra_links") is not None else None,
+            "extra_links": [ClassReference.from_dict(_item) for _item in obj["extra_links"]] if obj.get("extra_links") is not None else None,
             "depends_on_past": obj.get("depends_on_past"),
             "is_mapped": obj.get("is_mapped"),
             "wait_for_downstream": obj.get("wait_for_downstream"),

@@ -18,19 +18,19 @@ import pprint
 import re  # noqa: F401
 import json
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
-from airflow_client_ext_v1.models.extra_link import ExtraLink
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
 
-class ExtraLinkCollection(BaseModel):
+class DatasetAlias(BaseModel):
     """
-    The collection of extra links.
+    A dataset alias (Airflow 2.10+).
     """ # noqa: E501
-    extra_links: Optional[List[ExtraLink]] = None
-    __properties: ClassVar[List[str]] = ["extra_links"]
+    id: Optional[StrictInt] = Field(default=None, description="The dataset alias id.")
+    name: Optional[StrictStr] = Field(default=None, description="The dataset alias name.")
+    __properties: ClassVar[List[str]] = ["id", "name"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -50,7 +50,7 @@ class ExtraLinkCollection(BaseModel):
 
     @classmethod
     def from_json(cls, json_str: str) -> Optional[Self]:
-        """Create an instance of ExtraLinkCollection from a JSON string"""
+        """Create an instance of DatasetAlias from a JSON string"""
         return cls.from_dict(json.loads(json_str))
 
     def to_dict(self) -> Dict[str, Any]:
@@ -71,17 +71,11 @@ class ExtraLinkCollection(BaseModel):
             exclude=excluded_fields,
             exclude_none=True,
         )
-        # override the default output from pydantic by calling `to_dict()` of each item in extra_links (list)
-        _items = []
-        if self.extra_links:
-            for _item_extra_links in self.extra_links:
-                _items.append(_item_extra_links.to_dict() if _item_extra_links is not None else None)
-            _dict['extra_links'] = _items
         return _dict
 
     @classmethod
     def from_dict(cls, obj: Optional[Dict[str, Any]]) -> Optional[Self]:
-        """Create an instance of ExtraLinkCollection from a dict"""
+        """Create an instance of DatasetAlias from a dict"""
         if obj is None:
             return None
 
@@ -89,7 +83,8 @@ class ExtraLinkCollection(BaseModel):
             return cls.model_validate(obj)
 
         _obj = cls.model_validate({
-            "extra_links": [ExtraLink.from_dict(_item) for _item in obj["extra_links"]] if obj.get("extra_links") is not None else None
+            "id": obj.get("id"),
+            "name": obj.get("name")
         })
         return _obj
 
