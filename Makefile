@@ -40,7 +40,7 @@ unit: $(TOOLS_STAMP) ## unit tests (no server)
 	$(TOX) run -e unit
 
 test: $(TOOLS_STAMP) ## what CI runs: drift check, lint, unit and contract tests
-	$(TOX) run -e generated,lint,unit,contract
+	$(TOX) run -e generated,lint,unit,package,contract
 
 bench: $(TOOLS_STAMP) ## benchmarks: import time against eager generation and the official client
 	$(TOX) run -e bench
@@ -56,7 +56,7 @@ DEV_STAMP := $(DEV)/.installed
 
 $(DEV_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(DEV)
-	$(DEV)/bin/pip install --quiet -e ".[testing]"
+	$(DEV)/bin/pip install --quiet -e ".[testing,cli]"
 	touch $@
 
 demo: $(DEV_STAMP) ## main job: a real Airflow (AIRFLOW_VERSION=3.3.2 or 2.11.2), demo DAG run to the end
