@@ -41,8 +41,10 @@ def trigger_v2(srv: AirflowInstance, run_id: str) -> tuple[Any, Any]:
 
     def task_states() -> dict[str, str]:
         items = tis.get_task_instances("demo", run_id).task_instances
-        return {ti.task_id + _index(ti.map_index): str(ti.state.value if ti.state else None)
-                for ti in items}
+        return {
+            ti.task_id + _index(ti.map_index): str(ti.state.value if ti.state else None)
+            for ti in items
+        }
 
     return run_state, task_states
 
@@ -60,8 +62,10 @@ def trigger_v1(srv: AirflowInstance, run_id: str) -> tuple[Any, Any]:
 
     def task_states() -> dict[str, str]:
         items = tis.get_task_instances("demo", run_id).task_instances or []
-        return {str(ti.task_id) + _index(ti.map_index): str(ti.state.value if ti.state else None)
-                for ti in items}
+        return {
+            str(ti.task_id) + _index(ti.map_index): str(ti.state.value if ti.state else None)
+            for ti in items
+        }
 
     return run_state, task_states
 
