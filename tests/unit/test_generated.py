@@ -176,3 +176,19 @@ def test_generated_packages_import_lazily(package_name: str) -> None:
         "assert len(loaded) < 5, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("package_name", sorted(SPECS))
+def test_datetime_query_parameters_are_rfc3339(package_name: str) -> None:
+    """Airflow answers 400 to strftime's ``+0000``; the template override sends isoformat."""
+    from datetime import datetime, timedelta, timezone
+    from urllib.parse import parse_qs, urlsplit
+
+    package = importlib.import_module(package_name)
+    client = package.ApiClient(package.Configuration(host="http://airflow.test"))
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2)))
+    serialize = package.EventLogApi(client)._get_event_logs_serialize
+    kwargs = {p: None for p in inspect.signature(serialize).parameters}
+    kwargs.update({"after": when, "_host_index": 0})
+    _, url, _, _, _ = serialize(**kwargs)
+    assert parse_qs(urlsplit(url).query)["after"] == ["2026-01-02T03:04:05+02:00"]

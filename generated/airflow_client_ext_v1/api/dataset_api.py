@@ -599,14 +599,8 @@ class DatasetApi:
         # process the query parameters
         if before is not None:
             if isinstance(before, datetime):
-                _query_params.append(
-                    (
-                        'before',
-                        before.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('before', before.isoformat()))
             else:
                 _query_params.append(('before', before))
             
@@ -899,14 +893,8 @@ class DatasetApi:
         # process the query parameters
         if before is not None:
             if isinstance(before, datetime):
-                _query_params.append(
-                    (
-                        'before',
-                        before.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('before', before.isoformat()))
             else:
                 _query_params.append(('before', before))
             
@@ -1199,14 +1187,8 @@ class DatasetApi:
         # process the query parameters
         if before is not None:
             if isinstance(before, datetime):
-                _query_params.append(
-                    (
-                        'before',
-                        before.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('before', before.isoformat()))
             else:
                 _query_params.append(('before', before))
             
@@ -1511,14 +1493,8 @@ class DatasetApi:
         # process the query parameters
         if before is not None:
             if isinstance(before, datetime):
-                _query_params.append(
-                    (
-                        'before',
-                        before.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('before', before.isoformat()))
             else:
                 _query_params.append(('before', before))
             
@@ -1808,14 +1784,8 @@ class DatasetApi:
         # process the query parameters
         if before is not None:
             if isinstance(before, datetime):
-                _query_params.append(
-                    (
-                        'before',
-                        before.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('before', before.isoformat()))
             else:
                 _query_params.append(('before', before))
             
@@ -2768,14 +2738,8 @@ class DatasetApi:
         # process the query parameters
         if before is not None:
             if isinstance(before, datetime):
-                _query_params.append(
-                    (
-                        'before',
-                        before.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('before', before.isoformat()))
             else:
                 _query_params.append(('before', before))
             

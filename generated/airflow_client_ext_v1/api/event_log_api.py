@@ -748,27 +748,15 @@ class EventLogApi:
             
         if before is not None:
             if isinstance(before, datetime):
-                _query_params.append(
-                    (
-                        'before',
-                        before.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('before', before.isoformat()))
             else:
                 _query_params.append(('before', before))
             
         if after is not None:
             if isinstance(after, datetime):
-                _query_params.append(
-                    (
-                        'after',
-                        after.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('after', after.isoformat()))
             else:
                 _query_params.append(('after', after))
             

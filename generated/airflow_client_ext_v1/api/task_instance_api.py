@@ -2569,105 +2569,57 @@ class TaskInstanceApi:
             
         if execution_date_gte is not None:
             if isinstance(execution_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'execution_date_gte',
-                        execution_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('execution_date_gte', execution_date_gte.isoformat()))
             else:
                 _query_params.append(('execution_date_gte', execution_date_gte))
             
         if execution_date_lte is not None:
             if isinstance(execution_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'execution_date_lte',
-                        execution_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('execution_date_lte', execution_date_lte.isoformat()))
             else:
                 _query_params.append(('execution_date_lte', execution_date_lte))
             
         if start_date_gte is not None:
             if isinstance(start_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'start_date_gte',
-                        start_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_gte', start_date_gte.isoformat()))
             else:
                 _query_params.append(('start_date_gte', start_date_gte))
             
         if start_date_lte is not None:
             if isinstance(start_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'start_date_lte',
-                        start_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_lte', start_date_lte.isoformat()))
             else:
                 _query_params.append(('start_date_lte', start_date_lte))
             
         if end_date_gte is not None:
             if isinstance(end_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'end_date_gte',
-                        end_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_gte', end_date_gte.isoformat()))
             else:
                 _query_params.append(('end_date_gte', end_date_gte))
             
         if end_date_lte is not None:
             if isinstance(end_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'end_date_lte',
-                        end_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_lte', end_date_lte.isoformat()))
             else:
                 _query_params.append(('end_date_lte', end_date_lte))
             
         if updated_at_gte is not None:
             if isinstance(updated_at_gte, datetime):
-                _query_params.append(
-                    (
-                        'updated_at_gte',
-                        updated_at_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('updated_at_gte', updated_at_gte.isoformat()))
             else:
                 _query_params.append(('updated_at_gte', updated_at_gte))
             
         if updated_at_lte is not None:
             if isinstance(updated_at_lte, datetime):
-                _query_params.append(
-                    (
-                        'updated_at_lte',
-                        updated_at_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('updated_at_lte', updated_at_lte.isoformat()))
             else:
                 _query_params.append(('updated_at_lte', updated_at_lte))
             
@@ -4466,105 +4418,57 @@ class TaskInstanceApi:
         # process the query parameters
         if execution_date_gte is not None:
             if isinstance(execution_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'execution_date_gte',
-                        execution_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('execution_date_gte', execution_date_gte.isoformat()))
             else:
                 _query_params.append(('execution_date_gte', execution_date_gte))
             
         if execution_date_lte is not None:
             if isinstance(execution_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'execution_date_lte',
-                        execution_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('execution_date_lte', execution_date_lte.isoformat()))
             else:
                 _query_params.append(('execution_date_lte', execution_date_lte))
             
         if start_date_gte is not None:
             if isinstance(start_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'start_date_gte',
-                        start_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_gte', start_date_gte.isoformat()))
             else:
                 _query_params.append(('start_date_gte', start_date_gte))
             
         if start_date_lte is not None:
             if isinstance(start_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'start_date_lte',
-                        start_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_lte', start_date_lte.isoformat()))
             else:
                 _query_params.append(('start_date_lte', start_date_lte))
             
         if end_date_gte is not None:
             if isinstance(end_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'end_date_gte',
-                        end_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_gte', end_date_gte.isoformat()))
             else:
                 _query_params.append(('end_date_gte', end_date_gte))
             
         if end_date_lte is not None:
             if isinstance(end_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'end_date_lte',
-                        end_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_lte', end_date_lte.isoformat()))
             else:
                 _query_params.append(('end_date_lte', end_date_lte))
             
         if updated_at_gte is not None:
             if isinstance(updated_at_gte, datetime):
-                _query_params.append(
-                    (
-                        'updated_at_gte',
-                        updated_at_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('updated_at_gte', updated_at_gte.isoformat()))
             else:
                 _query_params.append(('updated_at_gte', updated_at_gte))
             
         if updated_at_lte is not None:
             if isinstance(updated_at_lte, datetime):
-                _query_params.append(
-                    (
-                        'updated_at_lte',
-                        updated_at_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('updated_at_lte', updated_at_lte.isoformat()))
             else:
                 _query_params.append(('updated_at_lte', updated_at_lte))
             

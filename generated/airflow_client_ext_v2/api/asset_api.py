@@ -2566,53 +2566,29 @@ class AssetApi:
             
         if timestamp_gte is not None:
             if isinstance(timestamp_gte, datetime):
-                _query_params.append(
-                    (
-                        'timestamp_gte',
-                        timestamp_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('timestamp_gte', timestamp_gte.isoformat()))
             else:
                 _query_params.append(('timestamp_gte', timestamp_gte))
             
         if timestamp_gt is not None:
             if isinstance(timestamp_gt, datetime):
-                _query_params.append(
-                    (
-                        'timestamp_gt',
-                        timestamp_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('timestamp_gt', timestamp_gt.isoformat()))
             else:
                 _query_params.append(('timestamp_gt', timestamp_gt))
             
         if timestamp_lte is not None:
             if isinstance(timestamp_lte, datetime):
-                _query_params.append(
-                    (
-                        'timestamp_lte',
-                        timestamp_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('timestamp_lte', timestamp_lte.isoformat()))
             else:
                 _query_params.append(('timestamp_lte', timestamp_lte))
             
         if timestamp_lt is not None:
             if isinstance(timestamp_lt, datetime):
-                _query_params.append(
-                    (
-                        'timestamp_lt',
-                        timestamp_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('timestamp_lt', timestamp_lt.isoformat()))
             else:
                 _query_params.append(('timestamp_lt', timestamp_lt))
             

@@ -2163,105 +2163,57 @@ class DAGApi:
             
         if dag_run_start_date_gte is not None:
             if isinstance(dag_run_start_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'dag_run_start_date_gte',
-                        dag_run_start_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('dag_run_start_date_gte', dag_run_start_date_gte.isoformat()))
             else:
                 _query_params.append(('dag_run_start_date_gte', dag_run_start_date_gte))
             
         if dag_run_start_date_gt is not None:
             if isinstance(dag_run_start_date_gt, datetime):
-                _query_params.append(
-                    (
-                        'dag_run_start_date_gt',
-                        dag_run_start_date_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('dag_run_start_date_gt', dag_run_start_date_gt.isoformat()))
             else:
                 _query_params.append(('dag_run_start_date_gt', dag_run_start_date_gt))
             
         if dag_run_start_date_lte is not None:
             if isinstance(dag_run_start_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'dag_run_start_date_lte',
-                        dag_run_start_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('dag_run_start_date_lte', dag_run_start_date_lte.isoformat()))
             else:
                 _query_params.append(('dag_run_start_date_lte', dag_run_start_date_lte))
             
         if dag_run_start_date_lt is not None:
             if isinstance(dag_run_start_date_lt, datetime):
-                _query_params.append(
-                    (
-                        'dag_run_start_date_lt',
-                        dag_run_start_date_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('dag_run_start_date_lt', dag_run_start_date_lt.isoformat()))
             else:
                 _query_params.append(('dag_run_start_date_lt', dag_run_start_date_lt))
             
         if dag_run_end_date_gte is not None:
             if isinstance(dag_run_end_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'dag_run_end_date_gte',
-                        dag_run_end_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('dag_run_end_date_gte', dag_run_end_date_gte.isoformat()))
             else:
                 _query_params.append(('dag_run_end_date_gte', dag_run_end_date_gte))
             
         if dag_run_end_date_gt is not None:
             if isinstance(dag_run_end_date_gt, datetime):
-                _query_params.append(
-                    (
-                        'dag_run_end_date_gt',
-                        dag_run_end_date_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('dag_run_end_date_gt', dag_run_end_date_gt.isoformat()))
             else:
                 _query_params.append(('dag_run_end_date_gt', dag_run_end_date_gt))
             
         if dag_run_end_date_lte is not None:
             if isinstance(dag_run_end_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'dag_run_end_date_lte',
-                        dag_run_end_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('dag_run_end_date_lte', dag_run_end_date_lte.isoformat()))
             else:
                 _query_params.append(('dag_run_end_date_lte', dag_run_end_date_lte))
             
         if dag_run_end_date_lt is not None:
             if isinstance(dag_run_end_date_lt, datetime):
-                _query_params.append(
-                    (
-                        'dag_run_end_date_lt',
-                        dag_run_end_date_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('dag_run_end_date_lt', dag_run_end_date_lt.isoformat()))
             else:
                 _query_params.append(('dag_run_end_date_lt', dag_run_end_date_lt))
             

@@ -475,105 +475,57 @@ class JobApi:
             
         if start_date_gte is not None:
             if isinstance(start_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'start_date_gte',
-                        start_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_gte', start_date_gte.isoformat()))
             else:
                 _query_params.append(('start_date_gte', start_date_gte))
             
         if start_date_gt is not None:
             if isinstance(start_date_gt, datetime):
-                _query_params.append(
-                    (
-                        'start_date_gt',
-                        start_date_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_gt', start_date_gt.isoformat()))
             else:
                 _query_params.append(('start_date_gt', start_date_gt))
             
         if start_date_lte is not None:
             if isinstance(start_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'start_date_lte',
-                        start_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_lte', start_date_lte.isoformat()))
             else:
                 _query_params.append(('start_date_lte', start_date_lte))
             
         if start_date_lt is not None:
             if isinstance(start_date_lt, datetime):
-                _query_params.append(
-                    (
-                        'start_date_lt',
-                        start_date_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_lt', start_date_lt.isoformat()))
             else:
                 _query_params.append(('start_date_lt', start_date_lt))
             
         if end_date_gte is not None:
             if isinstance(end_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'end_date_gte',
-                        end_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_gte', end_date_gte.isoformat()))
             else:
                 _query_params.append(('end_date_gte', end_date_gte))
             
         if end_date_gt is not None:
             if isinstance(end_date_gt, datetime):
-                _query_params.append(
-                    (
-                        'end_date_gt',
-                        end_date_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_gt', end_date_gt.isoformat()))
             else:
                 _query_params.append(('end_date_gt', end_date_gt))
             
         if end_date_lte is not None:
             if isinstance(end_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'end_date_lte',
-                        end_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_lte', end_date_lte.isoformat()))
             else:
                 _query_params.append(('end_date_lte', end_date_lte))
             
         if end_date_lt is not None:
             if isinstance(end_date_lt, datetime):
-                _query_params.append(
-                    (
-                        'end_date_lt',
-                        end_date_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_lt', end_date_lt.isoformat()))
             else:
                 _query_params.append(('end_date_lt', end_date_lt))
             

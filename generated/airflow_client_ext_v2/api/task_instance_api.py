@@ -2582,53 +2582,29 @@ class TaskInstanceApi:
             
         if created_at_gte is not None:
             if isinstance(created_at_gte, datetime):
-                _query_params.append(
-                    (
-                        'created_at_gte',
-                        created_at_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('created_at_gte', created_at_gte.isoformat()))
             else:
                 _query_params.append(('created_at_gte', created_at_gte))
             
         if created_at_gt is not None:
             if isinstance(created_at_gt, datetime):
-                _query_params.append(
-                    (
-                        'created_at_gt',
-                        created_at_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('created_at_gt', created_at_gt.isoformat()))
             else:
                 _query_params.append(('created_at_gt', created_at_gt))
             
         if created_at_lte is not None:
             if isinstance(created_at_lte, datetime):
-                _query_params.append(
-                    (
-                        'created_at_lte',
-                        created_at_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('created_at_lte', created_at_lte.isoformat()))
             else:
                 _query_params.append(('created_at_lte', created_at_lte))
             
         if created_at_lt is not None:
             if isinstance(created_at_lt, datetime):
-                _query_params.append(
-                    (
-                        'created_at_lt',
-                        created_at_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('created_at_lt', created_at_lt.isoformat()))
             else:
                 _query_params.append(('created_at_lt', created_at_lt))
             
@@ -4842,261 +4818,141 @@ class TaskInstanceApi:
         # process the query parameters
         if run_after_gte is not None:
             if isinstance(run_after_gte, datetime):
-                _query_params.append(
-                    (
-                        'run_after_gte',
-                        run_after_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('run_after_gte', run_after_gte.isoformat()))
             else:
                 _query_params.append(('run_after_gte', run_after_gte))
             
         if run_after_gt is not None:
             if isinstance(run_after_gt, datetime):
-                _query_params.append(
-                    (
-                        'run_after_gt',
-                        run_after_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('run_after_gt', run_after_gt.isoformat()))
             else:
                 _query_params.append(('run_after_gt', run_after_gt))
             
         if run_after_lte is not None:
             if isinstance(run_after_lte, datetime):
-                _query_params.append(
-                    (
-                        'run_after_lte',
-                        run_after_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('run_after_lte', run_after_lte.isoformat()))
             else:
                 _query_params.append(('run_after_lte', run_after_lte))
             
         if run_after_lt is not None:
             if isinstance(run_after_lt, datetime):
-                _query_params.append(
-                    (
-                        'run_after_lt',
-                        run_after_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('run_after_lt', run_after_lt.isoformat()))
             else:
                 _query_params.append(('run_after_lt', run_after_lt))
             
         if logical_date_gte is not None:
             if isinstance(logical_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'logical_date_gte',
-                        logical_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('logical_date_gte', logical_date_gte.isoformat()))
             else:
                 _query_params.append(('logical_date_gte', logical_date_gte))
             
         if logical_date_gt is not None:
             if isinstance(logical_date_gt, datetime):
-                _query_params.append(
-                    (
-                        'logical_date_gt',
-                        logical_date_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('logical_date_gt', logical_date_gt.isoformat()))
             else:
                 _query_params.append(('logical_date_gt', logical_date_gt))
             
         if logical_date_lte is not None:
             if isinstance(logical_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'logical_date_lte',
-                        logical_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('logical_date_lte', logical_date_lte.isoformat()))
             else:
                 _query_params.append(('logical_date_lte', logical_date_lte))
             
         if logical_date_lt is not None:
             if isinstance(logical_date_lt, datetime):
-                _query_params.append(
-                    (
-                        'logical_date_lt',
-                        logical_date_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('logical_date_lt', logical_date_lt.isoformat()))
             else:
                 _query_params.append(('logical_date_lt', logical_date_lt))
             
         if start_date_gte is not None:
             if isinstance(start_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'start_date_gte',
-                        start_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_gte', start_date_gte.isoformat()))
             else:
                 _query_params.append(('start_date_gte', start_date_gte))
             
         if start_date_gt is not None:
             if isinstance(start_date_gt, datetime):
-                _query_params.append(
-                    (
-                        'start_date_gt',
-                        start_date_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_gt', start_date_gt.isoformat()))
             else:
                 _query_params.append(('start_date_gt', start_date_gt))
             
         if start_date_lte is not None:
             if isinstance(start_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'start_date_lte',
-                        start_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_lte', start_date_lte.isoformat()))
             else:
                 _query_params.append(('start_date_lte', start_date_lte))
             
         if start_date_lt is not None:
             if isinstance(start_date_lt, datetime):
-                _query_params.append(
-                    (
-                        'start_date_lt',
-                        start_date_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_lt', start_date_lt.isoformat()))
             else:
                 _query_params.append(('start_date_lt', start_date_lt))
             
         if end_date_gte is not None:
             if isinstance(end_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'end_date_gte',
-                        end_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_gte', end_date_gte.isoformat()))
             else:
                 _query_params.append(('end_date_gte', end_date_gte))
             
         if end_date_gt is not None:
             if isinstance(end_date_gt, datetime):
-                _query_params.append(
-                    (
-                        'end_date_gt',
-                        end_date_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_gt', end_date_gt.isoformat()))
             else:
                 _query_params.append(('end_date_gt', end_date_gt))
             
         if end_date_lte is not None:
             if isinstance(end_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'end_date_lte',
-                        end_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_lte', end_date_lte.isoformat()))
             else:
                 _query_params.append(('end_date_lte', end_date_lte))
             
         if end_date_lt is not None:
             if isinstance(end_date_lt, datetime):
-                _query_params.append(
-                    (
-                        'end_date_lt',
-                        end_date_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_lt', end_date_lt.isoformat()))
             else:
                 _query_params.append(('end_date_lt', end_date_lt))
             
         if updated_at_gte is not None:
             if isinstance(updated_at_gte, datetime):
-                _query_params.append(
-                    (
-                        'updated_at_gte',
-                        updated_at_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('updated_at_gte', updated_at_gte.isoformat()))
             else:
                 _query_params.append(('updated_at_gte', updated_at_gte))
             
         if updated_at_gt is not None:
             if isinstance(updated_at_gt, datetime):
-                _query_params.append(
-                    (
-                        'updated_at_gt',
-                        updated_at_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('updated_at_gt', updated_at_gt.isoformat()))
             else:
                 _query_params.append(('updated_at_gt', updated_at_gt))
             
         if updated_at_lte is not None:
             if isinstance(updated_at_lte, datetime):
-                _query_params.append(
-                    (
-                        'updated_at_lte',
-                        updated_at_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('updated_at_lte', updated_at_lte.isoformat()))
             else:
                 _query_params.append(('updated_at_lte', updated_at_lte))
             
         if updated_at_lt is not None:
             if isinstance(updated_at_lt, datetime):
-                _query_params.append(
-                    (
-                        'updated_at_lt',
-                        updated_at_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('updated_at_lt', updated_at_lt.isoformat()))
             else:
                 _query_params.append(('updated_at_lt', updated_at_lt))
             
@@ -7780,261 +7636,141 @@ class TaskInstanceApi:
             
         if run_after_gte is not None:
             if isinstance(run_after_gte, datetime):
-                _query_params.append(
-                    (
-                        'run_after_gte',
-                        run_after_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('run_after_gte', run_after_gte.isoformat()))
             else:
                 _query_params.append(('run_after_gte', run_after_gte))
             
         if run_after_gt is not None:
             if isinstance(run_after_gt, datetime):
-                _query_params.append(
-                    (
-                        'run_after_gt',
-                        run_after_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('run_after_gt', run_after_gt.isoformat()))
             else:
                 _query_params.append(('run_after_gt', run_after_gt))
             
         if run_after_lte is not None:
             if isinstance(run_after_lte, datetime):
-                _query_params.append(
-                    (
-                        'run_after_lte',
-                        run_after_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('run_after_lte', run_after_lte.isoformat()))
             else:
                 _query_params.append(('run_after_lte', run_after_lte))
             
         if run_after_lt is not None:
             if isinstance(run_after_lt, datetime):
-                _query_params.append(
-                    (
-                        'run_after_lt',
-                        run_after_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('run_after_lt', run_after_lt.isoformat()))
             else:
                 _query_params.append(('run_after_lt', run_after_lt))
             
         if logical_date_gte is not None:
             if isinstance(logical_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'logical_date_gte',
-                        logical_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('logical_date_gte', logical_date_gte.isoformat()))
             else:
                 _query_params.append(('logical_date_gte', logical_date_gte))
             
         if logical_date_gt is not None:
             if isinstance(logical_date_gt, datetime):
-                _query_params.append(
-                    (
-                        'logical_date_gt',
-                        logical_date_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('logical_date_gt', logical_date_gt.isoformat()))
             else:
                 _query_params.append(('logical_date_gt', logical_date_gt))
             
         if logical_date_lte is not None:
             if isinstance(logical_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'logical_date_lte',
-                        logical_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('logical_date_lte', logical_date_lte.isoformat()))
             else:
                 _query_params.append(('logical_date_lte', logical_date_lte))
             
         if logical_date_lt is not None:
             if isinstance(logical_date_lt, datetime):
-                _query_params.append(
-                    (
-                        'logical_date_lt',
-                        logical_date_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('logical_date_lt', logical_date_lt.isoformat()))
             else:
                 _query_params.append(('logical_date_lt', logical_date_lt))
             
         if start_date_gte is not None:
             if isinstance(start_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'start_date_gte',
-                        start_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_gte', start_date_gte.isoformat()))
             else:
                 _query_params.append(('start_date_gte', start_date_gte))
             
         if start_date_gt is not None:
             if isinstance(start_date_gt, datetime):
-                _query_params.append(
-                    (
-                        'start_date_gt',
-                        start_date_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_gt', start_date_gt.isoformat()))
             else:
                 _query_params.append(('start_date_gt', start_date_gt))
             
         if start_date_lte is not None:
             if isinstance(start_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'start_date_lte',
-                        start_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_lte', start_date_lte.isoformat()))
             else:
                 _query_params.append(('start_date_lte', start_date_lte))
             
         if start_date_lt is not None:
             if isinstance(start_date_lt, datetime):
-                _query_params.append(
-                    (
-                        'start_date_lt',
-                        start_date_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('start_date_lt', start_date_lt.isoformat()))
             else:
                 _query_params.append(('start_date_lt', start_date_lt))
             
         if end_date_gte is not None:
             if isinstance(end_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'end_date_gte',
-                        end_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_gte', end_date_gte.isoformat()))
             else:
                 _query_params.append(('end_date_gte', end_date_gte))
             
         if end_date_gt is not None:
             if isinstance(end_date_gt, datetime):
-                _query_params.append(
-                    (
-                        'end_date_gt',
-                        end_date_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_gt', end_date_gt.isoformat()))
             else:
                 _query_params.append(('end_date_gt', end_date_gt))
             
         if end_date_lte is not None:
             if isinstance(end_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'end_date_lte',
-                        end_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_lte', end_date_lte.isoformat()))
             else:
                 _query_params.append(('end_date_lte', end_date_lte))
             
         if end_date_lt is not None:
             if isinstance(end_date_lt, datetime):
-                _query_params.append(
-                    (
-                        'end_date_lt',
-                        end_date_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('end_date_lt', end_date_lt.isoformat()))
             else:
                 _query_params.append(('end_date_lt', end_date_lt))
             
         if updated_at_gte is not None:
             if isinstance(updated_at_gte, datetime):
-                _query_params.append(
-                    (
-                        'updated_at_gte',
-                        updated_at_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('updated_at_gte', updated_at_gte.isoformat()))
             else:
                 _query_params.append(('updated_at_gte', updated_at_gte))
             
         if updated_at_gt is not None:
             if isinstance(updated_at_gt, datetime):
-                _query_params.append(
-                    (
-                        'updated_at_gt',
-                        updated_at_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('updated_at_gt', updated_at_gt.isoformat()))
             else:
                 _query_params.append(('updated_at_gt', updated_at_gt))
             
         if updated_at_lte is not None:
             if isinstance(updated_at_lte, datetime):
-                _query_params.append(
-                    (
-                        'updated_at_lte',
-                        updated_at_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('updated_at_lte', updated_at_lte.isoformat()))
             else:
                 _query_params.append(('updated_at_lte', updated_at_lte))
             
         if updated_at_lt is not None:
             if isinstance(updated_at_lt, datetime):
-                _query_params.append(
-                    (
-                        'updated_at_lt',
-                        updated_at_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('updated_at_lt', updated_at_lt.isoformat()))
             else:
                 _query_params.append(('updated_at_lt', updated_at_lt))
             

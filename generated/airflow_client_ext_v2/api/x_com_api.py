@@ -1330,105 +1330,57 @@ class XComApi:
             
         if logical_date_gte is not None:
             if isinstance(logical_date_gte, datetime):
-                _query_params.append(
-                    (
-                        'logical_date_gte',
-                        logical_date_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('logical_date_gte', logical_date_gte.isoformat()))
             else:
                 _query_params.append(('logical_date_gte', logical_date_gte))
             
         if logical_date_gt is not None:
             if isinstance(logical_date_gt, datetime):
-                _query_params.append(
-                    (
-                        'logical_date_gt',
-                        logical_date_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('logical_date_gt', logical_date_gt.isoformat()))
             else:
                 _query_params.append(('logical_date_gt', logical_date_gt))
             
         if logical_date_lte is not None:
             if isinstance(logical_date_lte, datetime):
-                _query_params.append(
-                    (
-                        'logical_date_lte',
-                        logical_date_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('logical_date_lte', logical_date_lte.isoformat()))
             else:
                 _query_params.append(('logical_date_lte', logical_date_lte))
             
         if logical_date_lt is not None:
             if isinstance(logical_date_lt, datetime):
-                _query_params.append(
-                    (
-                        'logical_date_lt',
-                        logical_date_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('logical_date_lt', logical_date_lt.isoformat()))
             else:
                 _query_params.append(('logical_date_lt', logical_date_lt))
             
         if run_after_gte is not None:
             if isinstance(run_after_gte, datetime):
-                _query_params.append(
-                    (
-                        'run_after_gte',
-                        run_after_gte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('run_after_gte', run_after_gte.isoformat()))
             else:
                 _query_params.append(('run_after_gte', run_after_gte))
             
         if run_after_gt is not None:
             if isinstance(run_after_gt, datetime):
-                _query_params.append(
-                    (
-                        'run_after_gt',
-                        run_after_gt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('run_after_gt', run_after_gt.isoformat()))
             else:
                 _query_params.append(('run_after_gt', run_after_gt))
             
         if run_after_lte is not None:
             if isinstance(run_after_lte, datetime):
-                _query_params.append(
-                    (
-                        'run_after_lte',
-                        run_after_lte.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('run_after_lte', run_after_lte.isoformat()))
             else:
                 _query_params.append(('run_after_lte', run_after_lte))
             
         if run_after_lt is not None:
             if isinstance(run_after_lt, datetime):
-                _query_params.append(
-                    (
-                        'run_after_lt',
-                        run_after_lt.strftime(
-                            self.api_client.configuration.datetime_format
-                        )
-                    )
-                )
+                # RFC 3339 (+00:00): Airflow rejects strftime's %z offset (+0000)
+                _query_params.append(('run_after_lt', run_after_lt.isoformat()))
             else:
                 _query_params.append(('run_after_lt', run_after_lt))
             
