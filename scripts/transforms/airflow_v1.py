@@ -71,7 +71,8 @@ def _own_properties(spec: Spec, name: str) -> dict[str, Any] | None:
     parts = _schema_parts(spec, name)
     for part in parts:
         if isinstance(part.get("properties"), dict):
-            return part["properties"]  # type: ignore[no-any-return]
+            properties: dict[str, Any] = part["properties"]
+            return properties
     return None
 
 
@@ -259,9 +260,9 @@ def extra_links_are_a_map(spec: Spec) -> None:
 
     The spec answers ``ExtraLinkCollection``, ``{"extra_links": [{"class_ref", "name",
     "href"}]}``, but the server sends one key per link name with its URL (or null):
-    ``{"Triggered DAG": "http://.../dags/slow/grid?dag_run_id=..."}`` for a
-    ``TriggerDagRunOperator`` task (``extra_link_endpoint.get_extra_links`` returns
-    ``{link_name: link_url or None}``). The generated client returned
+    ``{"Triggered DAG": "/dags/slow/grid"}`` for the task instance of a
+    ``TriggerDagRunOperator`` that has not run yet (``extra_link_endpoint.get_extra_links``
+    returns ``{link_name: link_url or None}``). The generated client returned
     ``ExtraLinkCollection(extra_links=None)``: every link was lost. ``ExtraLinkCollection``
     becomes a map of nullable strings, so the generated method returns
     ``Dict[str, Optional[str]]``.

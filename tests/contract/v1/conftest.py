@@ -1,17 +1,15 @@
 """Fixtures of the v1 contract suite (Airflow 2.x, ``/api/v1``).
 
-The servers of this suite read a DAGs folder of their own: a fresh copy of ``tests/dags`` (or
-of ``--airflow-dags``) per session, so that tests can drop DAG files into it (a broken file for
-import errors, a DAG using a missing pool for DAG warnings, a DAG to delete) without touching
-the repository or the servers of other suites. With ``--airflow-url``, ``--airflow-dags`` names
-the running server's own DAGs folder, which must hold a copy of ``tests/dags`` and be
-writable by the tests.
+The servers read a session copy of ``tests/dags`` (see tests/conftest.py). The suite adds DAG
+files with unique names to the server's DAGs folder for the session (a broken file for import
+errors, a DAG using a missing pool for DAG warnings, a DAG to delete, a task with an extra
+link) and removes them at its end. With ``--airflow-url``, pass the running server's DAGs
+folder (holding ``tests/dags``, writable by the tests) as ``--airflow-dags``.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,29 +29,14 @@ from v1_support import (
 from airflow_client_ext.testing import AirflowInstance
 
 
-@pytest.fixture(scope="session")
-def airflow_dags_folder(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Path | None:
-    """A writable DAGs folder for this suite's server (overrides the plugin's fixture)."""
-    given = request.config.getoption("airflow_dags", None)
-    if request.config.getoption("airflow_urls", None):
-        return Path(given).resolve() if given else None
-    source = Path(given).resolve() if given else ROOT / "tests" / "dags"
-    folder = tmp_path_factory.mktemp("v1-dags")
-    for path in sorted(source.glob("*.py")):
-        shutil.copy2(path, folder / path.name)
-    return folder
-
-
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def lossless_deserialization(v1_client: Any) -> Iterator[None]:
-    """Every 2xx answer of the suite must deserialize without losing what the server sent.
+    """Every 2xx answer in this suite's tests must deserialize without losing what the
+    server sent.
 
-    Wraps the session client's ``response_deserialize`` (after the conftest's recording):
-    a property that the spec misses or names differently from the server would otherwise
-    come back as None without any error.
+    Wraps the session client's ``response_deserialize`` (after the conftest's recording)
+    for the duration of each test of this folder: a property that the spec misses or names
+    differently from the server would otherwise come back as None without any error.
     """
     original = v1_client.response_deserialize
 
