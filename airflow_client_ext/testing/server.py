@@ -653,6 +653,8 @@ class AirflowServer(AirflowInstance):
                     "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "5",
                     "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "10",
                     "AIRFLOW__METRICS__TIMER_UNIT_CONSISTENCY": "True",
+                    # a busy CI machine: gunicorn's master may answer slowly at start
+                    "AIRFLOW__WEBSERVER__WEB_SERVER_MASTER_TIMEOUT": "300",
                 }
             )
         else:
@@ -673,6 +675,9 @@ class AirflowServer(AirflowInstance):
                     "AIRFLOW__API_AUTH__JWT_SECRET": _JWT_SECRET,
                     "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                     "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
+                    # a busy machine: the first call of a task to the execution API can take
+                    # tens of seconds; the default 5 s kills the task
+                    "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
                 }
             )
         env.update(self.extra_env)
