@@ -9,12 +9,17 @@ watchdog can stop the server.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 
 from harness_procs import start_slow_task
 
 from airflow_client_ext.testing import AirflowServer
+
+# A job started in the background by a non-interactive shell (as CI may start us) inherits
+# SIGINT ignored, and Python then never raises KeyboardInterrupt: restore it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def main() -> None:
