@@ -28,16 +28,17 @@ class Request:
     fields: Any = None
     encode_multipart: bool = True
 
-    def path(self) -> str:
-        """The URL path with secret query values redacted, for messages and logs."""
-        return safe_path(self.url)
+
+def _safe_query(query: str) -> str:
+    pairs = [(k, REDACTED if _SECRET_QUERY.search(k) else v) for k, v in parse_qsl(query)]
+    return urlencode(pairs, safe="*")
 
 
 def safe_path(url: str) -> str:
     """``/api/v2/dags?limit=5`` from a URL: no scheme, host or credentials; secrets masked."""
     parts = urlsplit(url)
-    query = [(k, REDACTED if _SECRET_QUERY.search(k) else v) for k, v in parse_qsl(parts.query)]
-    return parts.path + (f"?{urlencode(query, safe='*')}" if query else "")
+    query = _safe_query(parts.query)
+    return parts.path + (f"?{query}" if query else "")
 
 
 def safe_url(url: str) -> str:
@@ -46,8 +47,7 @@ def safe_url(url: str) -> str:
     netloc = parts.hostname or ""
     if parts.port:
         netloc += f":{parts.port}"
-    query = [(k, REDACTED if _SECRET_QUERY.search(k) else v) for k, v in parse_qsl(parts.query)]
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
+    return urlunsplit((parts.scheme, netloc, parts.path, _safe_query(parts.query), ""))
 
 
 def redact_headers(headers: dict[str, str], sensitive: frozenset[str]) -> dict[str, str]:

@@ -459,7 +459,7 @@ class Transport:
         status = response.status
         content_type = response.headers.get("Content-Type", "")
         problem = read_problem(response.data, content_type, BODY_EXCERPT_LIMIT)
-        secrets = self._secrets(auth)
+        secrets = auth.secrets()
         path = safe_path(request.url)
         cls = error_class_for(status)
         # the server's words may echo what we sent: mask our secrets in them
@@ -544,9 +544,6 @@ class Transport:
             self._shared.v1_credentials_verified = True
             return True
         return False
-
-    def _secrets(self, auth: Auth | None = None) -> list[str]:
-        return (auth or self.auth).secrets()
 
 
 def _trigger_run_id(request: Request) -> str | None:
