@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from calibration import calibrated_read_timeout
 from faultproxy import Delay, FaultProxy, ResetBeforeRequest, Status
 
 from airflow_client_ext import AirflowClient, RetryPolicy
@@ -63,20 +64,6 @@ def ready(client: AirflowClient) -> AirflowClient:
     """Detect the version (and log in on Airflow 3) before a timed or counted call."""
     client.api("DAGApi").get_dag(DAG)
     return client
-
-
-def calibrated_read_timeout(client: AirflowClient, floor: float = 0.5) -> float:
-    """A read timeout that normal answers of this server stay well under, on this machine.
-
-    On an idle machine 0.5 s is plenty; Airflow 2 checks the password hash on every
-    basic-auth call, which takes a good fraction of a second on a loaded, small machine.
-    """
-    slowest = 0.0
-    for _ in range(3):
-        started = time.monotonic()
-        client.api("DAGApi").get_dag(DAG)
-        slowest = max(slowest, time.monotonic() - started)
-    return round(max(floor, 3 * slowest), 2)
 
 
 def no_json_error_in_chain(exc: BaseException) -> bool:
@@ -304,7 +291,7 @@ def test_slow_get_is_retried_and_succeeds(
 ) -> None:
     api = airflow_server.api_version
     client = ready(make_client(proxy.url))
-    read_timeout = calibrated_read_timeout(client)
+    read_timeout = calibrated_read_timeout(client, DAG)
     impatient = client.with_options(timeout=(5, read_timeout))
     proxy.clear()
     before = client.transport.stats.snapshot()
@@ -333,7 +320,7 @@ def test_slow_post_without_key_times_out_once(
     TransportError that says so; the server indeed created the pool."""
     api = airflow_server.api_version
     client = ready(make_client(proxy.url))
-    read_timeout = calibrated_read_timeout(client)
+    read_timeout = calibrated_read_timeout(client, DAG)
     impatient = client.with_options(timeout=(5, read_timeout))
     name = new_name("pool")
     cleanup.append(f"pools/{quote(name, safe='')}")

@@ -7,12 +7,12 @@ API, without the proxy or the client under test): every trigger leaves exactly o
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from urllib.parse import quote
 
 import pytest
+from calibration import calibrated_read_timeout
 from faultproxy import Delay, FaultProxy, ResetAfterRequest, ResetBeforeRequest, Status
 
 from airflow_client_ext import AirflowClient
@@ -22,17 +22,6 @@ from airflow_client_ext.testing import AirflowInstance
 
 def new_run_id(kind: str) -> str:
     return f"faults_{kind}_{uuid.uuid4().hex[:12]}"
-
-
-def read_timeout_for(client: AirflowClient, dag_id: str, floor: float = 0.5) -> float:
-    """A read timeout well above this server's normal answer time on this machine (Airflow 2
-    checks a password hash per basic-auth call: slow on a loaded 2-core box)."""
-    slowest = 0.0
-    for _ in range(3):
-        started = time.monotonic()
-        client.api("DAGApi").get_dag(dag_id)
-        slowest = max(slowest, time.monotonic() - started)
-    return round(max(floor, 3 * slowest), 2)
 
 
 def test_trigger_reset_after_the_server_processed_it_is_recognised(
@@ -81,7 +70,7 @@ def test_mixed_faults_on_triggers_leave_exactly_one_run_per_trigger(
 ) -> None:
     api = airflow_server.api_version
     client = make_client(proxy.url)
-    read_timeout = read_timeout_for(client, runs.dag_id)
+    read_timeout = calibrated_read_timeout(client, runs.dag_id)
     impatient = client.with_options(timeout=(5, read_timeout))
     proxy.clear()
     stats = client.transport.stats
