@@ -53,13 +53,29 @@ def test_materialize_an_asset_runs_its_producer_and_its_consumer(
     v2: ModuleType, v2_client: Any
 ) -> None:
     api = v2.AssetApi(v2_client)
+    runs = v2.DagRunApi(v2_client)
     ids = asset_ids(v2, v2_client)
     unpause(v2, v2_client, "v2_asset_producer")
     unpause(v2, v2_client, "v2_asset_consumer")
+
+    def consumer_run_ids() -> set[str]:
+        return {r.dag_run_id for r in runs.get_dag_runs("v2_asset_consumer", limit=100).dag_runs}
+
+    earlier = consumer_run_ids()
     run = api.materialize_asset(ids["v2_produced"])
     assert run.dag_id == "v2_asset_producer"
     assert value(run.run_type) == "asset_materialization"
     assert value(wait_for_run(v2, v2_client, "v2_asset_producer", run.dag_run_id).state) == (
+        "success"
+    )
+
+    # the event schedules a run of the consumer. Airflow 3.3.2 answers the asset-events list
+    # with a plain 500 while a run an event created has not started yet (its own response
+    # model rejects the run's null start_date), so the events are read once that run is done.
+    new = poll("the consumer's run", lambda: consumer_run_ids() - earlier, bool, timeout=90)
+    assert len(new) == 1
+    consumer_run_id = new.pop()
+    assert value(wait_for_run(v2, v2_client, "v2_asset_consumer", consumer_run_id).state) == (
         "success"
     )
 
@@ -70,23 +86,13 @@ def test_materialize_an_asset_runs_its_producer_and_its_consumer(
     event = events.asset_events[0]
     assert (event.source_dag_id, event.source_task_id) == ("v2_asset_producer", "produce")
     assert event.name == "v2_produced"
-
-    # the event schedules a run of the consumer, which records it as its upstream event
-    def consumer_runs() -> list[Any]:
-        found = api.get_asset_events(asset_id=ids["v2_produced"], source_run_id=run.dag_run_id)
-        return [r for e in found.asset_events for r in e.created_dagruns]
-
-    created = poll("the consumer's run", consumer_runs, bool, timeout=90)
-    consumer_run_id = created[0].run_id
-    assert created[0].dag_id == "v2_asset_consumer"
-    consumer = v2.DagRunApi(v2_client)
-    got = consumer.get_dag_run("v2_asset_consumer", consumer_run_id)
+    assert [(r.dag_id, r.run_id) for r in event.created_dagruns] == [
+        ("v2_asset_consumer", consumer_run_id)
+    ]
+    got = runs.get_dag_run("v2_asset_consumer", consumer_run_id)
     assert value(got.run_type) == "asset_triggered"
-    upstream = consumer.get_upstream_asset_events("v2_asset_consumer", consumer_run_id)
+    upstream = runs.get_upstream_asset_events("v2_asset_consumer", consumer_run_id)
     assert event.id in {e.id for e in upstream.asset_events}
-    assert value(wait_for_run(v2, v2_client, "v2_asset_consumer", consumer_run_id).state) == (
-        "success"
-    )
 
 
 @pytest.fixture
