@@ -24,6 +24,9 @@ Fixtures:
     one); override it in a conftest.py (keep it session-scoped) to serve your own DAGs.
     ``airflow_version`` (function): a version string, parametrized like ``airflow_server``,
     for tests that start their own ``AirflowServer``; skipped with ``--airflow-url``.
+
+A failed test that used a started server gets the tail of each of that server's logs
+(scheduler, API server, ...) as sections of its report: what CI shows on failure.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -289,6 +292,21 @@ def airflow_server(
     if not isinstance(param, str):  # requested dynamically: not parametrized, use the first
         param = airflow_targets(request.config)[0]
     return _airflow_pool.get(param, airflow_dags_folder)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Attach the server's log tails to the report of a failed test that used it."""
+    report = yield
+    server = getattr(item, "funcargs", {}).get("airflow_server")
+    if report.failed and call.when == "call" and server is not None:
+        from ._venv import tail  # lazy, like the rest of the harness
+
+        for name, path in sorted(server.log_paths.items()):
+            report.sections.append((f"Airflow {server.version} {name} log", tail(path)))
+    return report
 
 
 @pytest.fixture
