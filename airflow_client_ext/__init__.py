@@ -23,6 +23,8 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .auth import Auth, BasicAuth, BearerAuth, HeaderAuth, NoAuth, TokenAuth
     from .client import AirflowClient
+    from .errors import DagPausedError, DagRunFailedError, WaitTimeoutError
+    from .models import Dag, DagRun, Health, ImportItem, ImportReport, TaskInstance
     from .retry import RetryPolicy
 
 _LAZY = {
@@ -34,6 +36,15 @@ _LAZY = {
     "NoAuth": ".auth",
     "TokenAuth": ".auth",
     "RetryPolicy": ".retry",
+    "Dag": ".models",
+    "DagRun": ".models",
+    "Health": ".models",
+    "ImportItem": ".models",
+    "ImportReport": ".models",
+    "TaskInstance": ".models",
+    "DagPausedError": ".errors",
+    "DagRunFailedError": ".errors",
+    "WaitTimeoutError": ".errors",
 }
 
 __all__ = [
@@ -41,10 +52,19 @@ __all__ = [
     "Auth",
     "BasicAuth",
     "BearerAuth",
+    "Dag",
+    "DagPausedError",
+    "DagRun",
+    "DagRunFailedError",
     "HeaderAuth",
+    "Health",
+    "ImportItem",
+    "ImportReport",
     "NoAuth",
     "RetryPolicy",
+    "TaskInstance",
     "TokenAuth",
+    "WaitTimeoutError",
     "__version__",
 ]
 

@@ -30,6 +30,7 @@ from .auth import Auth, BasicAuth, BearerAuth, NoAuth, TokenAuth
 from .errors import ApiError, ConfigurationError, UnexpectedResponseError
 from .retry import DEFAULT_RETRY, RetryPolicy
 from .transport import Transport
+from .workflows import Workflows
 
 T = TypeVar("T")
 
@@ -71,7 +72,7 @@ class _ServerInfo:
         self.lock = threading.Lock()
 
 
-class AirflowClient:
+class AirflowClient(Workflows):
     """A client for one Airflow server, Airflow 2 or 3.
 
     :param url: the server's base URL, with or without ``/api/v1`` or ``/api/v2``, with its

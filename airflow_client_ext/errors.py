@@ -13,7 +13,12 @@ Every non-2xx answer becomes exactly one :class:`ApiError` subclass, chosen by s
     │   └── ServerError                5xx
     ├── UnexpectedResponseError        a 2xx whose body is not what the API sends (HTML, ...)
     ├── TransportError                 no HTTP answer: DNS, refused, reset, timeout, TLS
-    └── ConfigurationError             the client was set up wrongly (URL, auth, environment)
+    ├── ConfigurationError             the client was set up wrongly (URL, auth, environment)
+    ├── InvalidArgumentError           a workflow argument that cannot be sent (also ValueError)
+    └── WorkflowError                  a workflow did not reach its goal
+        ├── DagPausedError             a trigger of a paused DAG (would sit queued)
+        ├── DagRunFailedError          the run failed: .run, .failed_task_instances, .log_tails
+        └── WaitTimeoutError           a wait timed out: .timeout, .last_run, .last_state
 
 Each carries what a person needs to act: status, method, URL path (no credentials, no secret
 query values), the RFC 7807 ``title``, ``detail`` and ``type`` when the server sent them, and
@@ -22,7 +27,11 @@ a bounded excerpt of the body. Secrets never appear in the message.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import DagRun, TaskInstance
 
 BODY_EXCERPT_LIMIT = 500
 
@@ -118,6 +127,80 @@ class UnexpectedResponseError(AirflowClientError):
         self.body_excerpt = body_excerpt
 
 
+class InvalidArgumentError(AirflowClientError, ValueError):
+    """A workflow was called with a value that cannot be sent (a ``conf`` that is not a
+    JSON object, a naive ``logical_date``, a document of an unknown format, ...)."""
+
+
+class WorkflowError(AirflowClientError):
+    """A workflow could not reach its goal although every HTTP call succeeded."""
+
+
+class DagPausedError(WorkflowError):
+    """A trigger of a paused DAG: the run would sit queued until someone unpauses it.
+
+    Pass ``unpause=True`` to unpause the DAG first.
+    """
+
+    def __init__(self, message: str, *, dag_id: str) -> None:
+        super().__init__(message)
+        self.dag_id = dag_id
+
+
+class DagRunFailedError(WorkflowError):
+    """A DAG run ended ``failed``.
+
+    ``run`` is the final :class:`~airflow_client_ext.models.DagRun`,
+    ``failed_task_instances`` its task instances in state ``failed``, and ``log_tails`` maps
+    each failed task instance's key (``"extract"``, ``"double[7]"``) to a bounded tail of its
+    log (the last lines of its latest try).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        run: DagRun,
+        failed_task_instances: Sequence[TaskInstance] = (),
+        log_tails: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.run = run
+        self.failed_task_instances = list(failed_task_instances)
+        self.log_tails = dict(log_tails or {})
+
+    @property
+    def dag_id(self) -> str:
+        return self.run.dag_id
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+
+class WaitTimeoutError(WorkflowError, TimeoutError):
+    """A wait ran out of time. ``timeout`` is the limit in seconds; ``last_run`` the last
+    :class:`~airflow_client_ext.models.DagRun` seen (None when waiting for something else,
+    e.g. a DAG to be parsed); ``last_state`` the last state seen, as text."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        timeout: float,
+        last_run: DagRun | None = None,
+        last_state: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+        self.last_run = last_run
+        self.last_state = (
+            last_state
+            if last_state is not None
+            else (last_run.state if last_run is not None else None)
+        )
+
+
 def error_class_for(status: int) -> type[ApiError]:
     """The class of the hierarchy for an HTTP status (403 is refined by the transport)."""
     if status == 401:
@@ -142,11 +225,16 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ConflictError",
+    "DagPausedError",
+    "DagRunFailedError",
+    "InvalidArgumentError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
     "TransportError",
     "UnexpectedResponseError",
+    "WaitTimeoutError",
+    "WorkflowError",
     "error_class_for",
 ]
