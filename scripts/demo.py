@@ -1,108 +1,86 @@
-"""The main job, `make demo`: a real local Airflow, the demo DAG triggered and waited for.
+"""The main job, `make demo`: a real local Airflow, the demo DAG triggered and watched with the
+`airflow-client-ext` command line.
 
-    python scripts/demo.py [--airflow-version 3.3.2]
+    python scripts/demo.py [--airflow-version 3.3.2] [--timeout 300]
 
-Starts a throwaway Airflow through ``airflow_client_ext.testing`` with ``scripts/demo_dags``,
-waits until the ``demo`` DAG is parsed, unpauses and triggers it with the generated client of
-the server's API (``airflow_client_ext_v2`` with a token on Airflow 3,
-``airflow_client_ext_v1`` with basic auth on Airflow 2), prints each task state change until
-the run ends, then stops the server. Exits 0 when the run succeeded, 1 otherwise.
+Starts a throwaway Airflow through ``airflow_client_ext.testing`` with ``scripts/demo_dags``
+(the first start provisions the Airflow venv), waits until the ``demo`` DAG is parsed, then
+runs, as a subprocess whose output goes straight to this terminal::
+
+    airflow-client-ext trigger demo --conf '{"rows": 4}' --unpause --wait --timeout 300
+
+with ``AIRFLOW_URL``, ``AIRFLOW_USERNAME`` and ``AIRFLOW_PASSWORD`` set: a live display of
+the run on a terminal, timestamped ``HH:MM:SS  task  state`` lines otherwise. Then it stops
+the server and exits with the command's exit code (0 success, 1 the run failed, 5 timeout,
+...; see ``airflow-client-ext --help``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import shutil
+import subprocess
 import sys
-import time
-import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from airflow_client_ext.testing import AirflowInstance, AirflowServer
+from airflow_client_ext.testing import AirflowServer
 
 DAGS = Path(__file__).resolve().parent / "demo_dags"
-TERMINAL = {"success", "failed"}
+#: what the command reads from the environment: only the demo server's settings are passed
+CLI_VARIABLES = (
+    "AIRFLOW_URL",
+    "AIRFLOW_USERNAME",
+    "AIRFLOW_PASSWORD",
+    "AIRFLOW_TOKEN",
+    "AIRFLOW_AUTH",
+    "AIRFLOW_API_VERSION",
+    "AIRFLOW_TIMEOUT",
+    "AIRFLOW_CA_BUNDLE",
+    "AIRFLOW_VERIFY",
+)
 
 
 def say(message: str) -> None:
     print(f"{datetime.now():%H:%M:%S}  {message}", flush=True)
 
 
-def trigger_v2(srv: AirflowInstance, run_id: str) -> tuple[Any, Any]:
-    import airflow_client_ext_v2 as v2
-
-    client = v2.ApiClient(v2.Configuration(host=srv.url, access_token=srv.get_token()))
-    runs, tis = v2.DagRunApi(client), v2.TaskInstanceApi(client)
-    runs.trigger_dag_run("demo", v2.TriggerDAGRunPostBody(dag_run_id=run_id, conf={"rows": 4}))
-
-    def run_state() -> str:
-        return str(runs.get_dag_run("demo", run_id).state.value)
-
-    def task_states() -> dict[str, str]:
-        items = tis.get_task_instances("demo", run_id).task_instances
-        return {
-            ti.task_id + _index(ti.map_index): str(ti.state.value if ti.state else None)
-            for ti in items
-        }
-
-    return run_state, task_states
-
-
-def trigger_v1(srv: AirflowInstance, run_id: str) -> tuple[Any, Any]:
-    import airflow_client_ext_v1 as v1
-
-    config = v1.Configuration(host=srv.api_url, username=srv.username, password=srv.password)
-    client = v1.ApiClient(config)
-    runs, tis = v1.DAGRunApi(client), v1.TaskInstanceApi(client)
-    runs.post_dag_run("demo", v1.DAGRun(dag_run_id=run_id, conf={"rows": 4}))
-
-    def run_state() -> str:
-        return str(runs.get_dag_run("demo", run_id).state.value)
-
-    def task_states() -> dict[str, str]:
-        items = tis.get_task_instances("demo", run_id).task_instances or []
-        return {
-            str(ti.task_id) + _index(ti.map_index): str(ti.state.value if ti.state else None)
-            for ti in items
-        }
-
-    return run_state, task_states
-
-
-def _index(map_index: int | None) -> str:
-    return f"[{map_index}]" if map_index is not None and map_index >= 0 else ""
+def cli_command() -> list[str]:
+    """The installed console script next to this interpreter, else ``python -m``."""
+    script = Path(sys.executable).with_name("airflow-client-ext")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("airflow-client-ext")
+    return [found] if found else [sys.executable, "-m", "airflow_client_ext.cli"]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--airflow-version", default="3.3.2")
-    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for the run")
     args = parser.parse_args()
 
     say(f"starting Airflow {args.airflow_version} (the first start provisions its venv)")
-    with AirflowServer(args.airflow_version, dags_folder=DAGS) as srv:
+    with AirflowServer(args.airflow_version, dags_folder=DAGS, progress=say) as srv:
         say(f"Airflow {srv.version} is healthy at {srv.url} (API {srv.api_version})")
-        srv.wait_for_dag("demo", unpause=True)
-        run_id = f"demo__{uuid.uuid4().hex[:8]}"
-        trigger = trigger_v2 if srv.api_version == "v2" else trigger_v1
-        run_state, task_states = trigger(srv, run_id)
-        say(f"triggered demo, run {run_id}")
-        seen: dict[str, str] = {}
-        deadline = time.monotonic() + args.timeout
-        state = "queued"
-        while time.monotonic() < deadline:
-            for task, task_state in sorted(task_states().items()):
-                if seen.get(task) != task_state:
-                    seen[task] = task_state
-                    say(f"  {task:14s} {task_state}")
-            state = run_state()
-            if state in TERMINAL:
-                break
-            time.sleep(1)
-        say(f"run {run_id}: {state}")
+        srv.wait_for_dag("demo")
+        say("the demo DAG is parsed")
+        env = {k: v for k, v in os.environ.items() if k not in CLI_VARIABLES}
+        env.update(
+            AIRFLOW_URL=srv.url, AIRFLOW_USERNAME=srv.username, AIRFLOW_PASSWORD=srv.password
+        )
+        argv = ["trigger", "demo", "--conf", '{"rows": 4}', "--unpause", "--wait"]
+        argv += ["--timeout", f"{args.timeout:g}"]
+        say("$ airflow-client-ext " + shlex.join(argv))
+        try:
+            code = subprocess.call([*cli_command(), *argv], env=env)
+        except KeyboardInterrupt:
+            code = 130
+        say(f"airflow-client-ext exited with {code}; stopping Airflow")
     say("Airflow stopped")
-    return 0 if state == "success" else 1
+    return code
 
 
 if __name__ == "__main__":
