@@ -180,6 +180,8 @@ class VersionAdapter:
     wait_stream_since: ClassVar[tuple[int, ...] | None] = None
     #: the generated class of the DAG run endpoints
     run_api: ClassVar[str] = "DagRunApi"
+    #: the generated model of a DAG's PATCH body
+    dag_patch_model: ClassVar[str]
 
     def __init__(self, client: AirflowClient) -> None:
         self.client = client
@@ -206,10 +208,24 @@ class VersionAdapter:
         return self.dag(self.api("DAGApi").get_dag(dag_id))
 
     def dag(self, raw: Any) -> Dag:
+        return Dag(
+            dag_id=str(raw.dag_id),
+            is_paused=raw.is_paused,
+            is_active=self._is_active(raw),
+            fileloc=raw.fileloc,
+            description=raw.description,
+            tags=tuple(t.name for t in raw.tags or () if t is not None and t.name),
+            owners=tuple(raw.owners or ()),
+            has_import_errors=raw.has_import_errors,
+            raw=raw,
+        )
+
+    def _is_active(self, raw: Any) -> bool | None:
         raise NotImplementedError
 
     def set_paused(self, dag_id: str, paused: bool) -> Dag:
-        raise NotImplementedError
+        body = self.model(self.dag_patch_model)(is_paused=paused)
+        return self.dag(self.api("DAGApi").patch_dag(dag_id, body, update_mask=["is_paused"]))
 
     def import_errors(self) -> list[tuple[str, str]]:
         """(file name, stack trace) of each import error the server reports."""
@@ -343,24 +359,11 @@ class V1Adapter(VersionAdapter):
 
     api_version = "v1"
     run_api = "DAGRunApi"
+    dag_patch_model = "DAG"
     wait_stream_since = None
 
-    def dag(self, raw: Any) -> Dag:
-        return Dag(
-            dag_id=str(raw.dag_id),
-            is_paused=raw.is_paused,
-            is_active=raw.is_active,
-            fileloc=raw.fileloc,
-            description=raw.description,
-            tags=tuple(t.name for t in raw.tags or () if t is not None and t.name),
-            owners=tuple(raw.owners or ()),
-            has_import_errors=raw.has_import_errors,
-            raw=raw,
-        )
-
-    def set_paused(self, dag_id: str, paused: bool) -> Dag:
-        body = self.model("DAG")(is_paused=paused)
-        return self.dag(self.api("DAGApi").patch_dag(dag_id, body, update_mask=["is_paused"]))
+    def _is_active(self, raw: Any) -> bool | None:
+        return raw.is_active  # type: ignore[no-any-return]
 
     def trigger(
         self,
@@ -511,6 +514,7 @@ class V2Adapter(VersionAdapter):
 
     api_version = "v2"
     wait_stream_since = (3, 1)
+    dag_patch_model = "DAGPatchBody"
 
     def wait_url(self, dag_id: str, run_id: str, interval: float) -> str:
         return (
@@ -518,22 +522,8 @@ class V2Adapter(VersionAdapter):
             f"{quote(run_id, safe='')}/wait?interval={interval:g}"
         )
 
-    def dag(self, raw: Any) -> Dag:
-        return Dag(
-            dag_id=str(raw.dag_id),
-            is_paused=raw.is_paused,
-            is_active=None if raw.is_stale is None else not raw.is_stale,
-            fileloc=raw.fileloc,
-            description=raw.description,
-            tags=tuple(t.name for t in raw.tags or () if t is not None and t.name),
-            owners=tuple(raw.owners or ()),
-            has_import_errors=raw.has_import_errors,
-            raw=raw,
-        )
-
-    def set_paused(self, dag_id: str, paused: bool) -> Dag:
-        body = self.model("DAGPatchBody")(is_paused=paused)
-        return self.dag(self.api("DAGApi").patch_dag(dag_id, body, update_mask=["is_paused"]))
+    def _is_active(self, raw: Any) -> bool | None:
+        return None if raw.is_stale is None else not raw.is_stale
 
     def trigger(
         self,
