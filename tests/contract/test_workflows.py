@@ -39,7 +39,7 @@ from workflows_support import (
 )
 
 from airflow_client_ext import AirflowClient, TokenAuth
-from airflow_client_ext._http import Request
+from airflow_client_ext._http import Request, safe_path
 from airflow_client_ext.errors import (
     ConfigurationError,
     DagPausedError,
@@ -81,7 +81,7 @@ def sent(wf: AirflowClient, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     send = wf.transport.send
 
     def recording(request: Request, **kwargs: Any) -> Any:
-        paths.append(request.path())
+        paths.append(safe_path(request.url))
         return send(request, **kwargs)
 
     monkeypatch.setattr(wf.transport, "send", recording)
