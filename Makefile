@@ -12,7 +12,7 @@ TOOLS_STAMP := $(TOOLS)/.installed-$(OPENAPI_GENERATOR_VERSION)
 GENERATOR := $(TOOLS)/bin/openapi-generator-cli
 TOX := $(TOOLS)/bin/tox
 
-.PHONY: help tools spec generate check-generated lint unit test bench demo clean
+.PHONY: help tools spec lock-authored generate check-generated lint unit test bench demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ tools: $(TOOLS_STAMP) ## install the tool venv (openapi-generator-cli, pyyaml, t
 
 spec: $(TOOLS_STAMP) ## fetch the specs: make spec AIRFLOW2_VERSION=2.11.2 AIRFLOW3_VERSION=3.3.2
 	$(TOOLS)/bin/python scripts/fetch_spec.py --airflow2 $(AIRFLOW2_VERSION) --airflow3 $(AIRFLOW3_VERSION)
+
+lock-authored: ## after editing a spec authored here (openapi/starship.yaml), record its sha256
+	$(PYTHON) scripts/specs.py --relock
 
 generate: $(TOOLS_STAMP) ## transform the specs and regenerate generated/
 	$(TOOLS)/bin/python scripts/generate.py --generator $(GENERATOR) --out generated

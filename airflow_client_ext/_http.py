@@ -27,6 +27,8 @@ class Request:
     body: bytes | str | None = None
     fields: Any = None
     encode_multipart: bool = True
+    #: False: a 3xx is handed back as is (an auth flow that reads a login redirect)
+    follow_redirects: bool = True
 
 
 def _safe_query(query: str) -> str:

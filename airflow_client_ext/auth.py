@@ -13,6 +13,8 @@ auth               Airflow 2 (``/api/v1``)        Airflow 3 (``/api/v2``)
 ``TokenAuth``      sent as basic auth             ``POST /auth/token``, JWT cached and renewed
 ``BearerAuth``     a bearer backend (custom)      a token you got elsewhere (or a callable)
 ``HeaderAuth``     a plugin's raw header          a plugin's raw header
+``WebLoginAuth``   the webserver's login form     (not needed: use TokenAuth)
+                   (Starship, UI-only routes)
 =================  ============================  =========================================
 
 No auth object ever shows a secret in its ``repr``.
@@ -25,7 +27,10 @@ import json
 import threading
 import time
 from collections.abc import Callable, Generator
+from html.parser import HTMLParser
+from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode, urlsplit
 
 from ._http import Request, safe_url
 
@@ -307,3 +312,183 @@ class HeaderAuth(Auth):
 
     def __repr__(self) -> str:
         return f"HeaderAuth(name={self.name!r}, value=***)"
+
+
+class _CsrfTokenFinder(HTMLParser):
+    """Finds ``<input name="csrf_token" value="...">`` in Flask-AppBuilder's login page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.token: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "input" and self.token is None:
+            found = dict(attrs)
+            if found.get("name") == "csrf_token" and found.get("value"):
+                self.token = found["value"]
+
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def _redirects_to_login(response: BaseHTTPResponse, login_path: str) -> bool:
+    if response.status not in _REDIRECTS:
+        return False
+    location = urlsplit(response.headers.get("Location", "")).path.rstrip("/")
+    return location.endswith(login_path.rstrip("/"))
+
+
+class WebLoginAuth(Auth):
+    """Airflow 2's webserver login: for routes behind the UI's login, such as the Starship
+    plugin's ``/api/starship`` (the API auth backends do not cover them).
+
+    It logs in once through the login form (``GET /login/`` for the CSRF token, then
+    ``POST /login/`` with it, the username and the password), keeps the session cookie,
+    and logs in again when the session has ended (the server answers with a redirect to its
+    login page). Thread-safe: concurrent calls share one login. Airflow 3 needs no such
+    thing: its token (:class:`TokenAuth`) covers plugins too.
+
+    The password and the cookies are secrets: never in its ``repr``, logs or errors.
+    """
+
+    sensitive_headers = frozenset({"cookie"})
+    scheme = "web login"
+
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        *,
+        login_path: str = "/login/",
+        cookie_name: str = "session",
+    ) -> None:
+        if not username:
+            raise ValueError("WebLoginAuth needs a username")
+        if not login_path.startswith("/"):
+            raise ValueError(f"login_path must start with '/': {login_path!r}")
+        self.username = username
+        self._password = password
+        self.login_path = login_path
+        self.cookie_name = cookie_name
+        self._cookies: dict[str, str] = {}
+        self._lock = threading.Lock()
+        #: number of logins made (for tests and diagnostics)
+        self.logins = 0
+
+    @property
+    def principal(self) -> str:
+        return self.username
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self._password, *self._cookies.values()) if s]
+
+    def __repr__(self) -> str:
+        state = "session cached" if self._cookies else "not logged in"
+        return f"WebLoginAuth(username={self.username!r}, password=***, {state})"
+
+    def auth_flow(self, request: Request) -> AuthFlow:
+        request.follow_redirects = False  # a redirect to the login page is our signal
+        with self._lock:
+            if not self._cookies and not (yield from self._login(request.url)):
+                return
+            used = dict(self._cookies)
+        request.headers["Cookie"] = _cookie_header(used)
+        response = yield request
+        if response.status != 401 and not _redirects_to_login(response, self.login_path):
+            return
+        with self._lock:
+            if self._cookies == used:  # nobody logged in again meanwhile
+                self._cookies = {}
+                if not (yield from self._login(request.url)):
+                    return
+            used = dict(self._cookies)
+        request.headers["Cookie"] = _cookie_header(used)
+        yield request
+
+    def _login(self, url: str) -> Generator[Request, BaseHTTPResponse, bool]:
+        """Log in; False hands a not-a-login answer (a 503, say) back to the transport."""
+        from .errors import AuthenticationError
+
+        login_url = _api_root(url) + self.login_path
+        page = yield Request(
+            "GET", login_url, headers={"Accept": "text/html"}, follow_redirects=False
+        )
+        if page.status == 429 or page.status >= 500:
+            return False
+        finder = _CsrfTokenFinder()
+        if page.status == 200:
+            finder.feed(page.data.decode("utf-8", "replace"))
+        if finder.token is None:
+            raise AuthenticationError(
+                f"web login as {self.username!r} failed: GET {safe_url(login_url)} answered "
+                f"{page.status} without a login form (no csrf_token). WebLoginAuth is for "
+                "Airflow 2's webserver; on Airflow 3 use TokenAuth.",
+                status=page.status,
+                method="GET",
+                path=self.login_path,
+            )
+        cookies = _cookies_from(page, {})
+        form = {"csrf_token": finder.token, "username": self.username, "password": self._password}
+        answer = yield Request(
+            "POST",
+            login_url,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "text/html",
+                "Cookie": _cookie_header(cookies),
+            },
+            body=urlencode(form),
+            follow_redirects=False,
+        )
+        if answer.status == 429 or answer.status >= 500:
+            return False
+        cookies = _cookies_from(answer, cookies)
+        if (
+            answer.status not in _REDIRECTS
+            or _redirects_to_login(answer, self.login_path)
+            or self.cookie_name not in cookies
+        ):
+            raise AuthenticationError(
+                f"web login as {self.username!r} failed: POST {safe_url(login_url)} answered "
+                f"{answer.status}"
+                + (" (back to the login page)" if answer.status in _REDIRECTS else "")
+                + ". Check the username and password (a user of the webserver's auth "
+                "manager, with the Admin role for Starship).",
+                status=answer.status,
+                method="POST",
+                path=self.login_path,
+            )
+        self._cookies = cookies
+        self.logins += 1
+        return True
+
+
+def _cookies_from(response: BaseHTTPResponse, cookies: dict[str, str]) -> dict[str, str]:
+    """The cookies after a response's ``Set-Cookie`` headers (a cleared one is dropped)."""
+    result = dict(cookies)
+    for header in response.headers.getlist("Set-Cookie"):
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(header)
+        except CookieError:
+            continue
+        for name, morsel in jar.items():
+            if morsel.value and morsel["max-age"] not in ("0", 0):
+                result[name] = morsel.value
+            else:
+                result.pop(name, None)
+    return result
+
+
+def _cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def web_login_for(auth: Auth) -> WebLoginAuth | None:
+    """A :class:`WebLoginAuth` with the username and password of ``auth`` (basic or token
+    auth), for Airflow 2 routes behind the webserver's login; None for other kinds."""
+    if isinstance(auth, WebLoginAuth):
+        return auth
+    if isinstance(auth, BasicAuth | TokenAuth):
+        return WebLoginAuth(auth.username, auth._password)
+    return None

@@ -163,10 +163,14 @@ class Transport:
         *,
         retry: RetryPolicy | None = None,
         timeout: float | tuple[float, float] | urllib3.Timeout | None = None,
+        auth: Auth | None = None,
     ) -> Transport:
-        """A copy with other retry or timeout settings, sharing pools, auth and counters."""
+        """A copy with other retry, timeout or auth settings, sharing pools and counters
+        (and the auth unless one is given: e.g. Starship's web login on Airflow 2)."""
         clone = object.__new__(Transport)
         clone.__dict__.update(self.__dict__)
+        if auth is not None:
+            clone.auth = auth
         if retry is not None:
             clone.retry = retry
         if timeout is not None:
@@ -282,6 +286,7 @@ class Transport:
             body=original.body,
             fields=original.fields,
             encode_multipart=original.encode_multipart,
+            follow_redirects=original.follow_redirects,
         )
         flow = auth.auth_flow(request)
         try:
@@ -308,13 +313,14 @@ class Transport:
         sensitive = SENSITIVE_HEADERS | auth.sensitive_headers
         request.headers.setdefault("User-Agent", self.user_agent)  # logins made by flows too
         # urllib3 follows redirects only; it drops secret headers when the host changes
+        max_redirects = self.max_redirects if request.follow_redirects else 0
         redirects = Retry(
-            total=self.max_redirects,
+            total=max_redirects,
             connect=0,
             read=0,
             status=0,
             other=0,
-            redirect=self.max_redirects,
+            redirect=max_redirects,
             raise_on_redirect=False,
             # else urllib3 takes a 413/429/503 with Retry-After to a GET or PUT for a status
             # retry and, with status=0, raises "too many 503 error responses" (no answer)

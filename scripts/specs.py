@@ -3,6 +3,10 @@
 ``openapi/specs.lock.json`` names, for each spec id, the file in ``openapi/``, where it came
 from (distribution, version, path inside the wheel) and its sha256. ``scripts/fetch_spec.py``
 writes it; ``scripts/generate.py`` refuses to generate from a file that does not match it.
+
+Specs written here (``AUTHORED``: Starship publishes none) are locked too, so that an edit
+is a deliberate step: ``make lock-authored`` (``python scripts/specs.py --relock``) records
+the new sha256 after the edit.
 """
 
 from __future__ import annotations
@@ -56,11 +60,33 @@ UPSTREAMS = {
     ),
 }
 
+
+@dataclass(frozen=True)
+class Authored:
+    """A spec written in this repository from the behaviour of a distribution's code."""
+
+    spec_id: str
+    distribution: str
+    version: str
+    file_name: str
+
+
+#: Specs authored here, with the distribution (and version) whose behaviour they describe.
+AUTHORED = {
+    "starship": Authored(
+        spec_id="starship",
+        distribution="astronomer-starship",
+        version="2.10.1",
+        file_name="starship.yaml",
+    ),
+}
+
 #: Generated packages. Their names say which API they speak and cannot collide with the
 #: official client's ``airflow_client`` package.
 TARGETS = {
     "v1": Target(spec_id="v1", package="airflow_client_ext_v1"),
     "v2": Target(spec_id="v2", package="airflow_client_ext_v2"),
+    "starship": Target(spec_id="starship", package="airflow_client_ext_starship"),
 }
 
 
@@ -85,6 +111,11 @@ def locked_spec_path(spec_id: str) -> tuple[Path, dict[str, Any]]:
         raise SystemExit(f"spec {spec_id!r} is not in {LOCK_FILE}; run `make spec` first")
     path = OPENAPI_DIR / entry["file"]
     actual = sha256_of(path.read_bytes())
+    if actual != entry["sha256"] and spec_id in AUTHORED:
+        raise SystemExit(
+            f"{path} has sha256 {actual}, the lock says {entry['sha256']}: after editing an "
+            "authored spec, record it with `make lock-authored`."
+        )
     if actual != entry["sha256"]:
         raise SystemExit(
             f"{path} has sha256 {actual}, the lock says {entry['sha256']}: specs in openapi/ "
@@ -92,3 +123,34 @@ def locked_spec_path(spec_id: str) -> tuple[Path, dict[str, Any]]:
             "and restore the file with `make spec`."
         )
     return path, entry
+
+
+def relock_authored() -> list[str]:
+    """Record the current sha256 of each authored spec in the lock; return what changed."""
+    lock = read_lock()
+    specs = lock.setdefault("specs", {})
+    changed = []
+    for spec_id, authored in AUTHORED.items():
+        data = (OPENAPI_DIR / authored.file_name).read_bytes()
+        entry = {
+            "authored": True,
+            "distribution": authored.distribution,
+            "version": authored.version,
+            "file": authored.file_name,
+            "sha256": sha256_of(data),
+            "license": "Apache-2.0",
+        }
+        if specs.get(spec_id) != entry:
+            specs[spec_id] = entry
+            changed.append(spec_id)
+    write_lock(lock)
+    return changed
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--relock"]:
+        raise SystemExit("usage: python scripts/specs.py --relock")
+    names = relock_authored()
+    print(f"relocked: {', '.join(names)}" if names else "authored specs unchanged")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import Spec, transform
 
 
-@transform("v1", "v2")
+@transform("v1", "v2", "starship")
 def shorten_info_description(spec: Spec) -> None:
     """Keep only the first paragraph of ``info.description``.
 

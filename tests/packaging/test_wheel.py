@@ -46,7 +46,13 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_contents(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
-    assert tops == {"airflow_client_ext", "airflow_client_ext_v1", "airflow_client_ext_v2"}
+    assert tops == {
+        "airflow_client_ext",
+        "airflow_client_ext_v1",
+        "airflow_client_ext_v2",
+        "airflow_client_ext_starship",
+    }
+    assert "airflow_client_ext_starship/py.typed" in names
     assert "airflow_client_ext/py.typed" in names
     assert "airflow_client_ext_v2/py.typed" in names
     licenses = [n for n in names if "/licenses/" in n]

@@ -21,6 +21,7 @@ SERIALIZE_CALL = re.compile(r"method='(\w+)',\s*resource_path='([^']+)'")
 SPECS = {
     "airflow_client_ext_v1": ("openapi/airflow-v1.yaml", 89),
     "airflow_client_ext_v2": ("openapi/airflow-v2.yaml", 128),
+    "airflow_client_ext_starship": ("openapi/starship.yaml", 28),
 }
 
 
@@ -156,6 +157,8 @@ def test_generated_package_versions_name_the_airflow_release() -> None:
     lock = json.loads((ROOT / "openapi/specs.lock.json").read_text())["specs"]
     assert importlib.import_module("airflow_client_ext_v1").__version__ == lock["v1"]["version"]
     assert importlib.import_module("airflow_client_ext_v2").__version__ == lock["v2"]["version"]
+    starship = importlib.import_module("airflow_client_ext_starship")
+    assert starship.__version__ == lock["starship"]["version"]
 
 
 def test_importing_the_layer_imports_no_generated_module() -> None:
@@ -178,7 +181,9 @@ def test_generated_packages_import_lazily(package_name: str) -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.parametrize("package_name", sorted(SPECS))
+@pytest.mark.parametrize(
+    "package_name", ["airflow_client_ext_v1", "airflow_client_ext_v2"]
+)  # Starship has no datetime query parameter
 def test_datetime_query_parameters_are_rfc3339(package_name: str) -> None:
     """Airflow answers 400 to strftime's ``+0000``; the template override sends isoformat."""
     from datetime import datetime, timedelta, timezone
