@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 import urllib.parse
 import uuid
@@ -70,6 +71,29 @@ def test_local_server_attributes(airflow_server: AirflowInstance) -> None:
     for name in expected:
         assert srv.log_paths[name].is_file()
     assert srv.timings["healthy"] > 0
+
+
+def test_sqlite_waits_a_minute_for_a_lock(airflow_server: AirflowInstance) -> None:
+    """SQLite's default 5 s busy timeout turns a busy scheduler's lock into API 500s."""
+    if not isinstance(airflow_server, AirflowServer):
+        pytest.skip("a remote server's database is its own business")
+    srv = airflow_server
+    assert srv.venv is not None
+    code = (
+        "from airflow import settings\n"
+        "if settings.engine is None: settings.configure_orm()\n"
+        "connection = settings.engine.raw_connection()\n"
+        "print(connection.cursor().execute('PRAGMA busy_timeout').fetchone()[0])\n"
+    )
+    out = subprocess.run(
+        [str(srv.venv.bin / "python"), "-c", code],
+        env=srv.env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split()[-1] == "60000"
 
 
 def test_credentials_are_required(airflow_server: AirflowInstance) -> None:
