@@ -15,15 +15,18 @@ cheap: names load on first use, and no generated module loads before a call need
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .auth import Auth, BasicAuth, BearerAuth, HeaderAuth, NoAuth, TokenAuth
+    from .auth import Auth, BasicAuth, BearerAuth, HeaderAuth, NoAuth, TokenAuth, WebLoginAuth
     from .client import AirflowClient
     from .errors import DagPausedError, DagRunFailedError, WaitTimeoutError
+    from .kerberos import KerberosAuth
+    from .migration import MigrationError, MigrationReport, migrate
     from .models import Dag, DagRun, Health, ImportItem, ImportReport, TaskInstance
     from .retry import RetryPolicy
 
@@ -33,8 +36,13 @@ _LAZY = {
     "BasicAuth": ".auth",
     "BearerAuth": ".auth",
     "HeaderAuth": ".auth",
+    "KerberosAuth": ".kerberos",
     "NoAuth": ".auth",
     "TokenAuth": ".auth",
+    "WebLoginAuth": ".auth",
+    "migrate": ".migration",
+    "MigrationError": ".migration",
+    "MigrationReport": ".migration",
     "RetryPolicy": ".retry",
     "Dag": ".models",
     "DagRun": ".models",
@@ -60,23 +68,18 @@ __all__ = [
     "Health",
     "ImportItem",
     "ImportReport",
+    "KerberosAuth",
+    "MigrationError",
+    "MigrationReport",
     "NoAuth",
     "RetryPolicy",
     "TaskInstance",
     "TokenAuth",
     "WaitTimeoutError",
+    "WebLoginAuth",
     "__version__",
+    "migrate",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), __all__)

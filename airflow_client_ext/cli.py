@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 PROG = "airflow-client-ext"
 RUN_STATES = ("queued", "running", "success", "failed")
-AUTH_SCHEMES = ("token", "basic", "bearer", "none")
+AUTH_SCHEMES = ("token", "basic", "bearer", "kerberos", "none")
 DEFAULT_WAIT_TIMEOUT = 600.0
 PAUSED_HINT = "trigger --unpause unpauses the DAG first (or run: airflow-client-ext unpause DAG)"
 #: Lines of each failed task's log shown when a run fails.
@@ -404,7 +404,8 @@ hidden prompt on a terminal.
     envvar="AIRFLOW_AUTH",
     show_envvar=True,
     help="token (default with a username: JWT on Airflow 3, basic on 2), basic, bearer "
-    "(AIRFLOW_TOKEN), none.",
+    "(AIRFLOW_TOKEN), kerberos (Airflow 2: the ticket cache, or AIRFLOW_KERBEROS_PRINCIPAL and "
+    "AIRFLOW_KERBEROS_KEYTAB; the kerberos extra), none.",
 )
 @click.option(
     "--api-version",
@@ -881,6 +882,173 @@ def import_view(report: Any) -> RenderableType:
             table.add_row(Text(label), Text(item.kind), Text(item.name), Text(detail))
     summary = Text(report.summary())
     return Group(table, summary) if table.row_count else summary
+
+
+# -- migrate ------------------------------------------------------------------------------
+MIGRATE_KINDS = ("pools", "variables", "connections", "pause_states", "history")
+
+
+def _side(state: CliState, side: str, url: str) -> CliState:
+    """The settings of one side of a migration: its URL, and AIRFLOW_<SIDE>_USERNAME /
+    _PASSWORD / _TOKEN / _AUTH when set (else the global ones)."""
+    env = dict(state.environ)
+    prefix = f"AIRFLOW_{side}_"
+    for key in ("USERNAME", "PASSWORD", "TOKEN", "AUTH"):
+        if env.get(prefix + key):
+            env["AIRFLOW_" + key] = env[prefix + key]
+    username = env.get(prefix + "USERNAME") or state.username
+    return CliState(
+        url=url,
+        username=username,
+        auth=state.auth,
+        api_version=None,
+        http_timeout=state.http_timeout,
+        password_stdin=state.password_stdin,
+        as_json=state.as_json,
+        quiet=state.quiet,
+        verbose=state.verbose,
+        environ=env,
+        secrets=state.secrets,  # shared: both sides' secrets are redacted from output
+    )
+
+
+@cli.command("migrate")
+@click.option("--from", "source_url", required=True, metavar="URL", help="The source Airflow.")
+@click.option("--to", "target_url", required=True, metavar="URL", help="The target Airflow.")
+@click.option(
+    "--what",
+    default=",".join(MIGRATE_KINDS),
+    show_default=True,
+    metavar="KINDS",
+    help="Comma list of: " + ", ".join(MIGRATE_KINDS) + ".",
+)
+@click.option(
+    "--dag-id",
+    "dag_ids",
+    multiple=True,
+    metavar="DAG_ID",
+    help="Limit pause states and history to this DAG (repeatable).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["upsert", "skip-existing"]),
+    default="upsert",
+    show_default=True,
+    help="upsert: create or update; skip-existing: only create.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    help="Writes in flight at once (more is faster on a target with PostgreSQL).",
+)
+@pass_state
+def migrate_(
+    state: CliState,
+    source_url: str,
+    target_url: str,
+    what: str,
+    dag_ids: tuple[str, ...],
+    mode: str,
+    dry_run: bool,
+    workers: int,
+) -> None:
+    """Copy variables, pools, connections, DAG pause states and run history from one
+    Airflow to another (2.x or 3.x; history between servers of the same major).
+
+    Credentials: AIRFLOW_SOURCE_USERNAME / _PASSWORD (or _TOKEN) and AIRFLOW_TARGET_...,
+    else the global --username / AIRFLOW_PASSWORD for both; with --password-stdin the first
+    line is the source's password, the second the target's. Connection passwords and run
+    history need the Starship plugin (astronomer-starship) on the servers; without it a
+    password is reported as missing, never written empty. A second run changes nothing; a
+    run that stopped halfway is completed by running it again.
+    """
+    from .errors import InvalidArgumentError
+    from .migration import MigrationError, migrate
+
+    kinds = [k.strip().replace("-", "_") for k in what.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in MIGRATE_KINDS]
+    if unknown or not kinds:
+        raise click.BadParameter(
+            f"unknown kind(s) {', '.join(unknown) or '(none)'}; choose from "
+            + ", ".join(MIGRATE_KINDS),
+            param_hint="--what",
+        )
+    source = _side(state, "SOURCE", source_url).client()
+    target = _side(state, "TARGET", target_url).client()
+    state.secrets.extend(source.auth.secrets() + target.auth.secrets())
+    progress = state.progress_console
+    done = [0]
+
+    def on_item(outcome: str, item: Any) -> None:
+        done[0] += 1
+        if progress is not None and done[0] % 500 == 0:
+            progress.print(f"{done[0]} items looked at ...", highlight=False)
+
+    try:
+        report = migrate(
+            source,
+            target,
+            what=kinds,
+            dag_ids=list(dag_ids) or None,
+            mode=mode,
+            dry_run=dry_run,
+            on_item=on_item,
+            workers=workers,
+        )
+    except MigrationError as exc:
+        partial = exc.report
+        state.emit(to_jsonable(partial.to_dict()), lambda: migrate_view(partial))
+        raise
+    except InvalidArgumentError as exc:
+        raise click.UsageError(str(exc)) from None
+    state.emit(to_jsonable(report.to_dict()), lambda: migrate_view(report))
+    if report.failed:
+        raise click.exceptions.Exit(int(ExitCode.SERVER))
+
+
+def migrate_view(report: Any) -> RenderableType:
+    """The items that changed, were skipped, failed or miss a secret; per-kind counts; the
+    summary line."""
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("ACTION", "KIND", "NAME", "DETAIL"):
+        table.add_column(column, overflow="fold")
+    would = "would be " if report.dry_run else ""
+    for action in ("created", "updated", "skipped", "failed", "missing"):
+        items = getattr(report, action)
+        for item in items[:50]:
+            detail = item.reason or ", ".join(item.fields)
+            label = "missing secret" if action == "missing" else would + action
+            if action == "failed":
+                label = "failed"
+            table.add_row(Text(label), Text(item.kind), Text(item.name), Text(detail))
+        if len(items) > 50:
+            table.add_row(
+                Text(would + action), Text("..."), Text(f"{len(items) - 50} more"), Text("")
+            )
+    counts = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("KIND", "CREATED", "UPDATED", "UNCHANGED", "SKIPPED", "FAILED", "SECONDS"):
+        counts.add_column(column)
+    seconds = report.seconds
+    by_kind = report.counts_by_kind()
+    for kind, row in sorted(by_kind.items()):
+        group = {"dag_run": "history", "history": "history", "pause_state": "pause_states"}.get(
+            kind, kind + "s"
+        )
+        counts.add_row(
+            kind,
+            *(str(row[k]) for k in ("created", "updated", "unchanged", "skipped", "failed")),
+            f"{seconds.get(group, seconds.get(kind, 0.0)):.1f}",
+        )
+    parts: list[RenderableType] = []
+    if table.row_count:
+        parts.append(table)
+    if counts.row_count:
+        parts.append(counts)
+    parts.append(Text(report.summary()))
+    return Group(*parts)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:

@@ -20,7 +20,7 @@ import os
 import threading
 from collections.abc import Mapping
 from types import ModuleType
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import urlsplit, urlunsplit
 
 import urllib3
@@ -31,6 +31,9 @@ from .errors import ApiError, ConfigurationError, UnexpectedResponseError
 from .retry import DEFAULT_RETRY, RetryPolicy
 from .transport import Transport
 from .workflows import Workflows
+
+if TYPE_CHECKING:
+    from .starship import StarshipClient
 
 T = TypeVar("T")
 
@@ -294,6 +297,19 @@ class AirflowClient(Workflows):
         factory: Any = api
         return factory(self.api_client)
 
+    @property
+    def starship(self) -> StarshipClient:
+        """The Starship plugin's API on this server (``/api/starship``), on this client's
+        transport; on Airflow 2 it logs in to the webserver with this client's username and
+        password. See :mod:`airflow_client_ext.starship`."""
+        starship: StarshipClient | None = self.__dict__.get("_starship")
+        if starship is None:
+            from .starship import StarshipClient
+
+            starship = StarshipClient(self)
+            self.__dict__["_starship"] = starship
+        return starship
+
     # -- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
         self._transport.close()
@@ -314,7 +330,8 @@ class AirflowClient(Workflows):
 
 def auth_from_env(env: Mapping[str, str]) -> Auth:
     """The auth that ``AIRFLOW_AUTH``, ``AIRFLOW_USERNAME``/``PASSWORD`` and ``AIRFLOW_TOKEN``
-    describe."""
+    describe; ``AIRFLOW_AUTH=kerberos`` reads ``AIRFLOW_KERBEROS_PRINCIPAL``, ``_KEYTAB``,
+    ``_SERVICE`` and ``_HOSTNAME`` (all optional: the default ticket cache otherwise)."""
     username, password = env.get("AIRFLOW_USERNAME"), env.get("AIRFLOW_PASSWORD")
     token = env.get("AIRFLOW_TOKEN")
     scheme = env.get("AIRFLOW_AUTH") or ("bearer" if token and not username else "token")
@@ -325,6 +342,15 @@ def auth_from_env(env: Mapping[str, str]) -> Auth:
         if not token:
             raise ConfigurationError("AIRFLOW_AUTH=bearer needs AIRFLOW_TOKEN")
         return BearerAuth(token)
+    if scheme == "kerberos":
+        from .kerberos import KerberosAuth  # lazy: pyspnego is an extra
+
+        return KerberosAuth(
+            service=env.get("AIRFLOW_KERBEROS_SERVICE") or "airflow",
+            hostname=env.get("AIRFLOW_KERBEROS_HOSTNAME") or None,
+            principal=env.get("AIRFLOW_KERBEROS_PRINCIPAL") or None,
+            keytab=env.get("AIRFLOW_KERBEROS_KEYTAB") or None,
+        )
     if scheme in ("token", "basic"):
         if not username and not password and not env.get("AIRFLOW_AUTH"):
             return NoAuth()
@@ -333,4 +359,6 @@ def auth_from_env(env: Mapping[str, str]) -> Auth:
                 f"AIRFLOW_AUTH={scheme} needs AIRFLOW_USERNAME and AIRFLOW_PASSWORD"
             )
         return TokenAuth(username, password) if scheme == "token" else BasicAuth(username, password)
-    raise ConfigurationError(f"AIRFLOW_AUTH={scheme!r} is not one of: token, basic, bearer, none")
+    raise ConfigurationError(
+        f"AIRFLOW_AUTH={scheme!r} is not one of: token, basic, bearer, kerberos, none"
+    )

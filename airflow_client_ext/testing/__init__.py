@@ -18,13 +18,15 @@ package is cheap: the heavy modules load on first use of a name.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ._errors import AirflowServerError
     from ._venv import AirflowVenv, cache_root, ensure_venv
-    from .server import AirflowInstance, AirflowServer, RemoteAirflow, free_port
+    from .postgres import PostgresServer
+    from .server import AirflowInstance, AirflowServer, RemoteAirflow, airflow_fqdn, free_port
 
 DEFAULT_VERSIONS: tuple[str, ...] = ("2.11.2", "3.3.2")
 """The Airflow versions the plugin starts when ``--airflow-version`` is not given."""
@@ -37,7 +39,9 @@ _LAZY = {
     "AirflowInstance": ".server",
     "AirflowServer": ".server",
     "RemoteAirflow": ".server",
+    "airflow_fqdn": ".server",
     "free_port": ".server",
+    "PostgresServer": ".postgres",
 }
 
 __all__ = [
@@ -46,21 +50,13 @@ __all__ = [
     "AirflowServer",
     "AirflowServerError",
     "AirflowVenv",
+    "PostgresServer",
     "RemoteAirflow",
+    "airflow_fqdn",
     "cache_root",
     "ensure_venv",
     "free_port",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), __all__)

@@ -39,6 +39,7 @@ from . import _procs
 from ._errors import AirflowServerError
 from ._http import Response, basic_auth, http
 from ._venv import AirflowVenv, ensure_venv, tail
+from .postgres import PostgresServer
 
 __all__ = ["AirflowInstance", "AirflowServer", "AirflowServerError", "RemoteAirflow"]
 
@@ -52,10 +53,14 @@ _FERNET_KEY = "YWlyZmxvdy1jbGllbnQtZXh0LXRlc3QtZmVybmV0ISE="  # 32 bytes, as Fer
 _SECRET_KEY = "airflow-client-ext-testing-secret-key"  # noqa: S105 - throwaway server
 _JWT_SECRET = "airflow-client-ext-testing-jwt-secret-0123456789abcdef"  # noqa: S105
 _V1_AUTH_BACKENDS = "airflow.api.auth.backend.basic_auth,airflow.api.auth.backend.session"
+# last: the 401's WWW-Authenticate comes from the last backend
+_V1_KERBEROS_BACKEND = "airflow.providers.fab.auth_manager.api.auth.backend.kerberos_auth"
 _SIMPLE_AUTH_MANAGER = (
     "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 )
 _TAIL_LINES = 40
+_SQLITE_ARGS_MODULE = "airflow_client_ext_sqlite"
+_SQLITE_BUSY_TIMEOUT = 60  # seconds
 
 
 def _major(version: str) -> int:
@@ -372,6 +377,19 @@ def _make_handler(
     return handler
 
 
+def airflow_fqdn() -> str:
+    """The host name Airflow 2 registers its Kerberos service under (``airflow/<this>``):
+    ``airflow.utils.net.getfqdn()``, which may differ from ``socket.getfqdn()``."""
+    name = socket.gethostname()
+    with contextlib.suppress(OSError):
+        for *_, canonical, _ in socket.getaddrinfo(
+            name, None, 0, socket.SOCK_DGRAM, 0, socket.AI_CANONNAME
+        ):
+            if canonical:
+                return canonical
+    return name
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1 that this process has not handed out before."""
     for _ in range(100):
@@ -401,7 +419,20 @@ class AirflowServer(AirflowInstance):
         dags_folder: the DAGs folder (default: an empty folder in the home).
         triggerer: also run ``airflow triggerer``.
         extra_env: more environment for every process (applied last, wins).
-        extra_packages: more pip requirements for the venv (a separate cached venv).
+        extra_packages: more pip requirements for the venv (a separate cached venv; its
+            cache key includes them), e.g. ``["astronomer-starship==2.10.1"]``.
+        database: Airflow's metadata database: ``"sqlite"`` (default, a file in the home),
+            ``"postgres"`` (a throwaway PostgreSQL cluster started and stopped with the
+            server, see :class:`~airflow_client_ext.testing.postgres.PostgresServer`; the
+            venv needs ``psycopg2-binary``, and ``asyncpg`` on Airflow 3), or a SQLAlchemy
+            URL of a database you run.
+        kerberos_keytab: Airflow 2 only: serve ``/api/v1`` with the Kerberos API backend too
+            (last in ``[api] auth_backends``, after basic auth), its service principal
+            ``airflow/<airflow_fqdn()>`` taken from this keytab; the venv gets the ``kerberos``
+            extra and ``AUTH_ROLE_PUBLIC = None`` goes into ``webserver_config.py``. A
+            Kerberos user is an Airflow user named by the full principal: pass
+            ``username="alice@EXAMPLE.TEST"`` to make the admin one.
+        krb5_config: the ``krb5.conf`` the server's processes use (``KRB5_CONFIG``).
         startup_timeout: seconds for migration plus health (provisioning not included).
         username, password: the admin user to create.
         port: the API/webserver port (default: a free one).
@@ -423,6 +454,9 @@ class AirflowServer(AirflowInstance):
         triggerer: bool = False,
         extra_env: Mapping[str, str] | None = None,
         extra_packages: Sequence[str] = (),
+        database: str = "sqlite",
+        kerberos_keytab: str | os.PathLike[str] | None = None,
+        krb5_config: str | os.PathLike[str] | None = None,
         startup_timeout: float = 180.0,
         username: str = "admin",
         password: str = "admin",  # noqa: S107 - a throwaway server's admin
@@ -445,6 +479,20 @@ class AirflowServer(AirflowInstance):
         self.triggerer = triggerer
         self.extra_env = dict(extra_env or {})
         self.extra_packages = tuple(extra_packages)
+        self.kerberos_keytab = Path(kerberos_keytab).resolve() if kerberos_keytab else None
+        self.krb5_config = Path(krb5_config).resolve() if krb5_config else None
+        if self.kerberos_keytab is not None:
+            if _major(version) >= 3:
+                raise AirflowServerError(
+                    f"Airflow {version} has no Kerberos API backend: /api/v2 accepts tokens only"
+                )
+            self.extra_packages += (f"apache-airflow[kerberos]=={version}",)
+        if database not in ("sqlite", "postgres") and "://" not in database:
+            raise AirflowServerError(
+                f"database must be 'sqlite', 'postgres' or a SQLAlchemy URL, not {database!r}"
+            )
+        self.database = database
+        self.postgres: PostgresServer | None = None
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self.python = python
@@ -576,8 +624,23 @@ class AirflowServer(AirflowInstance):
         dags.mkdir(exist_ok=True)
         self.port = self._requested_port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        if self.database == "postgres":
+            self._progress(f"Airflow {self.version}: starting a throwaway PostgreSQL")
+            self.postgres = PostgresServer(startup_timeout=self.startup_timeout)
+            self.postgres.start()
+            self.timings["postgres"] = self.postgres.timings["start"]
         self.env = self._build_env(dags)
+        if self._database_url().startswith("sqlite:"):
+            self._be_patient_with_sqlite_locks()
+        if self.kerberos_keytab is not None:
+            # FAB's default AUTH_ROLE_PUBLIC makes the Kerberos backend let everyone in as
+            # anonymous (then 403); None makes it ask for Negotiate
+            config = self.home / "webserver_config.py"  # a given home may have one: append
+            text = config.read_text() if config.exists() else ""
+            config.write_text(f"{text}\nAUTH_ROLE_PUBLIC = None\n")
         self._start_watchdog()
+        if self.postgres is not None and self.postgres.pid is not None:
+            self._tell_watchdog(str(self.postgres.pid))  # stopped too if this process dies
 
         t = time.monotonic()
         self._setup_step("db-migrate", ["db", "migrate"], deadline)
@@ -633,7 +696,7 @@ class AirflowServer(AirflowInstance):
                 "AIRFLOW_HOME": str(home),
                 "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self._database_url(),
                 "AIRFLOW__CORE__FERNET_KEY": _FERNET_KEY,
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
@@ -680,8 +743,46 @@ class AirflowServer(AirflowInstance):
                     "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
                 }
             )
+        env.update(self._kerberos_env())
         env.update(self.extra_env)
         return env
+
+    def _kerberos_env(self) -> dict[str, str]:
+        if self.kerberos_keytab is None:
+            return {}
+        env = {
+            "AIRFLOW__API__AUTH_BACKENDS": f"{_V1_AUTH_BACKENDS},{_V1_KERBEROS_BACKEND}",
+            "AIRFLOW__KERBEROS__KEYTAB": str(self.kerberos_keytab),
+            "KRB5_KTNAME": str(self.kerberos_keytab),
+            "KRB5RCACHEDIR": str(self.home),  # the replay cache, not in /var/tmp
+        }
+        if self.krb5_config is not None:
+            env["KRB5_CONFIG"] = str(self.krb5_config)
+        return env
+
+    def _be_patient_with_sqlite_locks(self) -> None:
+        """Wait up to 60 s for SQLite's write lock instead of its default 5 s.
+
+        On a busy machine the scheduler can hold the lock longer than 5 s, and an API write
+        (a trigger) then fails with a 500 "Database error" (``database is locked``). Airflow
+        reads connect args from an import path; ``$AIRFLOW_HOME/config`` is on its sys.path.
+        """
+        assert self.home is not None
+        config = self.home / "config"
+        config.mkdir(exist_ok=True)
+        (config / f"{_SQLITE_ARGS_MODULE}.py").write_text(
+            '"""Written by airflow_client_ext.testing: SQLite waits 60 s for a lock."""\n'
+            f"CONNECT_ARGS = {{'timeout': {_SQLITE_BUSY_TIMEOUT}}}\n"
+        )
+        for option in ("SQL_ALCHEMY_CONNECT_ARGS", "SQL_ALCHEMY_CONNECT_ARGS_ASYNC"):
+            self.env[f"AIRFLOW__DATABASE__{option}"] = f"{_SQLITE_ARGS_MODULE}.CONNECT_ARGS"
+
+    def _database_url(self) -> str:
+        if self.postgres is not None:
+            return self.postgres.sqlalchemy_url
+        if "://" in self.database:
+            return self.database
+        return f"sqlite:///{self.home}/airflow.db"
 
     def _start_watchdog(self) -> None:
         env = {k: v for k, v in os.environ.items() if k != _procs.MARKER_VAR}
@@ -837,6 +938,8 @@ class AirflowServer(AirflowInstance):
                 self._tracker, list(self._popens.values()), grace=self.stop_timeout
             )
             self.timings["stop"] = time.monotonic() - t
+            if self.postgres is not None:  # after Airflow (it holds connections), before
+                self.postgres.stop()  # the watchdog lets go
             if leftovers:  # pragma: no cover - not seen in practice
                 logger.warning("Airflow %s: processes %s survived SIGKILL", self.version, leftovers)
         finally:

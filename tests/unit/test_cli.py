@@ -334,7 +334,7 @@ def test_version_option() -> None:
         ["runs", "etl", "--limit", "0"],
         ["logs", "etl", "r1"],
         ["import", "--mode", "merge", "x.json"],
-        ["--auth", "kerberos", "health"],
+        ["--auth", "ntlm", "health"],
         ["--api-version", "v3", "health"],
     ],
 )
@@ -466,6 +466,24 @@ def test_auth_none_sends_no_credentials(fake: FakeClient) -> None:
     result = run(["--auth", "none", "pause", "etl"], env={"AIRFLOW_URL": "http://a.test"})
     assert result.exit_code == 0
     assert isinstance(fake.auth, NoAuth)
+
+
+def test_auth_kerberos_asks_for_no_password(
+    fake: FakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import airflow_client_ext.kerberos as kerberos
+
+    monkeypatch.setattr(kerberos, "_require_spnego", lambda: None)  # the extra may be absent
+    env = {
+        "AIRFLOW_URL": "http://a.test",
+        "AIRFLOW_USERNAME": "ci",
+        "AIRFLOW_KERBEROS_PRINCIPAL": "ci@EXAMPLE.TEST",
+    }
+    result = run(["--auth", "kerberos", "pause", "etl"], env=env)
+    assert result.exit_code == 0, result.output
+    assert isinstance(fake.auth, kerberos.KerberosAuth)
+    assert fake.auth.principal == "ci@EXAMPLE.TEST"
+    assert "AIRFLOW_PASSWORD" not in fake.env  # type: ignore[attr-defined]
 
 
 def test_conf_stdin_and_password_stdin_conflict(fake: FakeClient) -> None:

@@ -152,3 +152,27 @@ def test_read_problem_handles_rfc7807_fastapi_and_html() -> None:
     assert html.title is None
     assert len(html.excerpt) < 140
     assert "characters" in html.excerpt
+
+
+def test_from_env_builds_kerberos_auth(monkeypatch: pytest.MonkeyPatch) -> None:
+    import airflow_client_ext.kerberos as kerberos
+
+    monkeypatch.setattr(kerberos, "_require_spnego", lambda: None)  # the extra may be absent
+    env = {"AIRFLOW_URL": "http://h:1", "AIRFLOW_AUTH": "kerberos"}
+    default = AirflowClient.from_env(env).auth
+    assert isinstance(default, kerberos.KerberosAuth)
+    assert (default.service, default.principal, default.keytab) == ("airflow", None, None)
+    given = AirflowClient.from_env(
+        {
+            **env,
+            "AIRFLOW_KERBEROS_PRINCIPAL": "ci@EXAMPLE.TEST",
+            "AIRFLOW_KERBEROS_KEYTAB": "/etc/ci.keytab",
+            "AIRFLOW_KERBEROS_HOSTNAME": "airflow.example.test",
+        }
+    ).auth
+    assert isinstance(given, kerberos.KerberosAuth)
+    assert (given.principal, given.keytab, given.hostname) == (
+        "ci@EXAMPLE.TEST",
+        "/etc/ci.keytab",
+        "airflow.example.test",
+    )
