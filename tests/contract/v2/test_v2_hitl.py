@@ -6,9 +6,28 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from v2_support import trigger, unpause, value, wait_for_run, wait_for_task_state
+from v2_support import poll, trigger, unpause, value, wait_for_run, wait_for_task_state
 
 pytestmark = pytest.mark.contract
+
+
+def let_the_scheduler_catch_up(v2: ModuleType, client: Any) -> None:
+    """Wait until the scheduler has gone round its loop since now: two new heartbeats.
+
+    An answer given within a second of the task reaching ``awaiting_input`` races the
+    scheduler on Airflow 3.3.2: the task is queued again before the scheduler has read the
+    executor's "success" for the workload that paused it, and the scheduler then marks the
+    task failed ("finished with state success, but the task instance's state attribute is
+    queued"). A person never answers that fast; a script should wait like this.
+    """
+    monitor = v2.MonitorApi(client)
+
+    def heartbeat() -> Any:
+        return monitor.get_health().scheduler.latest_scheduler_heartbeat
+
+    for _ in range(2):
+        seen = heartbeat()
+        poll("a new scheduler heartbeat", heartbeat, lambda beat, seen=seen: beat != seen)
 
 
 def test_answer_a_waiting_task(v2: ModuleType, v2_client: Any) -> None:
@@ -36,6 +55,8 @@ def test_answer_a_waiting_task(v2: ModuleType, v2_client: Any) -> None:
     one = api.get_hitl_detail("v2_hitl", run_id, "approve", -1)
     assert one.subject == "Ship it?"
     assert value(one.task_instance.state) == "awaiting_input"
+
+    let_the_scheduler_catch_up(v2, v2_client)
 
     answer = api.update_hitl_detail(
         "v2_hitl", run_id, "approve", -1, v2.UpdateHITLDetailPayload(chosen_options=["yes"])
