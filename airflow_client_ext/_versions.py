@@ -35,7 +35,6 @@ The workflows in :mod:`airflow_client_ext.workflows` never test the version them
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
@@ -66,17 +65,6 @@ CONNECTION_FIELDS = (
 def enum_value(value: Any) -> Any:
     """``DagRunState.SUCCESS`` -> ``"success"``; anything else unchanged."""
     return value.value if isinstance(value, Enum) else value
-
-
-def version_tuple(version: str) -> tuple[int, ...]:
-    """``"3.1.0rc1"`` -> ``(3, 1, 0)``: the leading numbers of a version string."""
-    numbers = []
-    for part in version.split("."):
-        match = re.match(r"\d+", part)
-        if match is None:
-            break
-        numbers.append(int(match.group()))
-    return tuple(numbers)
 
 
 def render_log_message(message: Any) -> str:
@@ -176,8 +164,6 @@ class VersionAdapter:
     """What the workflows need from one API version. One subclass per version."""
 
     api_version: ClassVar[str]
-    #: does any server of this API have the ``/wait`` stream (then: since which version)
-    wait_stream_since: ClassVar[tuple[int, ...] | None] = None
     #: the generated class of the DAG run endpoints
     run_api: ClassVar[str] = "DagRunApi"
     #: the generated model of a DAG's PATCH body
@@ -196,9 +182,9 @@ class VersionAdapter:
     def paginate(self, method: Callable[..., Any], **filters: Any) -> Iterator[Any]:
         return self.client.paginate(method, **filters)
 
-    def supports_wait_stream(self) -> bool:
-        since = self.wait_stream_since
-        return since is not None and version_tuple(self.client.server_version) >= since
+    def supports(self, feature: str) -> bool:
+        """Whether the server has ``feature`` (see :mod:`airflow_client_ext.features`)."""
+        return self.client.supports(feature)
 
     def wait_url(self, dag_id: str, run_id: str, interval: float) -> str:
         raise NotImplementedError
@@ -360,7 +346,6 @@ class V1Adapter(VersionAdapter):
     api_version = "v1"
     run_api = "DAGRunApi"
     dag_patch_model = "DAG"
-    wait_stream_since = None
 
     def _is_active(self, raw: Any) -> bool | None:
         return raw.is_active  # type: ignore[no-any-return]
@@ -513,7 +498,6 @@ class V2Adapter(VersionAdapter):
     """Airflow 3, ``/api/v2``."""
 
     api_version = "v2"
-    wait_stream_since = (3, 1)
     dag_patch_model = "DAGPatchBody"
 
     def wait_url(self, dag_id: str, run_id: str, interval: float) -> str:

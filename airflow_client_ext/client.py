@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import urllib3
 
+from . import features
 from ._http import Request, safe_url
 from .auth import Auth, BasicAuth, BearerAuth, NoAuth, TokenAuth
 from .errors import ApiError, ConfigurationError, UnexpectedResponseError
@@ -213,6 +214,16 @@ class AirflowClient(Workflows):
     @property
     def api_url(self) -> str:
         return f"{self.base_url}/api/{self.api_version}"
+
+    def supports(self, feature: str) -> bool:
+        """Whether the server's version has ``feature`` (a name of
+        :data:`airflow_client_ext.features.FEATURES`, e.g. ``"wait_stream"``)."""
+        return features.supports(self.server_version, feature)
+
+    def require(self, feature: str, *, action: str = "") -> None:
+        """Raise :class:`UnsupportedFeatureError` (naming ``feature`` and the first version
+        that has it) unless the server's version has it; nothing is sent to find out."""
+        features.require(self.server_version, feature, action=action)
 
     def _detect(self) -> None:
         with self._info.lock:

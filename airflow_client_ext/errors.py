@@ -15,6 +15,7 @@ Every non-2xx answer becomes exactly one :class:`ApiError` subclass, chosen by s
     ├── TransportError                 no HTTP answer: DNS, refused, reset, timeout, TLS
     ├── ConfigurationError             the client was set up wrongly (URL, auth, environment)
     ├── InvalidArgumentError           a workflow argument that cannot be sent (also ValueError)
+    ├── UnsupportedFeatureError        the server's version lacks a feature: .feature, .since
     └── WorkflowError                  a workflow did not reach its goal
         ├── DagPausedError             a trigger of a paused DAG (would sit queued)
         ├── DagRunFailedError          the run failed: .run, .failed_task_instances, .log_tails
@@ -130,6 +131,24 @@ class UnexpectedResponseError(AirflowClientError):
 class InvalidArgumentError(AirflowClientError, ValueError):
     """A workflow was called with a value that cannot be sent (a ``conf`` that is not a
     JSON object, a naive ``logical_date``, a document of an unknown format, ...)."""
+
+
+class UnsupportedFeatureError(AirflowClientError):
+    """The server's Airflow version does not have a feature the call needs.
+
+    Decided from the detected server version and the table of
+    :mod:`airflow_client_ext.features`, before anything is sent. ``feature`` is the table's
+    name, ``since`` the first Airflow version that has it (``None``: no version of this
+    server's major), ``server_version`` what the server reported.
+    """
+
+    def __init__(
+        self, message: str, *, feature: str, since: str | None, server_version: str
+    ) -> None:
+        super().__init__(message)
+        self.feature = feature
+        self.since = since
+        self.server_version = server_version
 
 
 class WorkflowError(AirflowClientError):

@@ -585,12 +585,9 @@ class Workflows:
         observer = _Observer(on_update)
         stream = use_wait_endpoint
         if stream is None:
-            stream = adapter.supports_wait_stream() and not self.__dict__.get("_wf_no_stream")
-        elif stream and not adapter.supports_wait_stream():
-            raise ConfigurationError(
-                f"the /wait endpoint needs Airflow >= 3.1; the server runs Airflow "
-                f"{self._client.server_version}: wait with use_wait_endpoint=None or False"
-            )
+            stream = adapter.supports("wait_stream") and not self.__dict__.get("_wf_no_stream")
+        elif stream:
+            self._client.require("wait_stream", action="wait on the /wait stream")
         run = self._first_look(adapter, dag_id, run_id, observer)
         if not run.finished and stream:
             try:

@@ -54,7 +54,7 @@ def bench(srv: AirflowInstance, runs: int) -> None:
     client = AirflowClient(srv.url, auth=TokenAuth(srv.username, srv.password))
     client.wait_for_dag(DAG_ID, timeout=300, unpause=True)
     ways = {"polling": False}
-    if client.api_version == "v2" and client._adapter().supports_wait_stream():
+    if client.api_version == "v2" and client.supports("wait_stream"):
         ways["/wait"] = True
     made: list[str] = []
     try:

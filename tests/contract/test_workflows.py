@@ -41,11 +41,11 @@ from workflows_support import (
 from airflow_client_ext import AirflowClient, TokenAuth
 from airflow_client_ext._http import Request, safe_path
 from airflow_client_ext.errors import (
-    ConfigurationError,
     DagPausedError,
     DagRunFailedError,
     InvalidArgumentError,
     NotFoundError,
+    UnsupportedFeatureError,
     WaitTimeoutError,
 )
 from airflow_client_ext.models import DagRun, TaskInstance
@@ -258,7 +258,7 @@ def test_wait_uses_the_servers_wait_stream_where_there_is_one(
         assert polled == run
     else:  # Airflow 2 has no such endpoint: polling, and a clear error if asked for it
         assert waits == []
-        with pytest.raises(ConfigurationError, match=r"needs Airflow >= 3\.1"):
+        with pytest.raises(UnsupportedFeatureError, match=r"exists only on Airflow 3, since 3\.1"):
             wf.wait(QUICK, run.run_id, use_wait_endpoint=True)
 
 

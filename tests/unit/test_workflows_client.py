@@ -19,6 +19,7 @@ from airflow_client_ext.errors import (
     ConfigurationError,
     DagRunFailedError,
     InvalidArgumentError,
+    UnsupportedFeatureError,
     WaitTimeoutError,
 )
 from airflow_client_ext.models import DagRun, TaskInstance
@@ -139,7 +140,7 @@ class FakeAdapter:
         self.reads = 0
         self.logs: list[tuple[str, int, int]] = []
 
-    def supports_wait_stream(self) -> bool:
+    def supports(self, feature: str) -> bool:
         return False
 
     def get_run(self, dag_id: str, run_id: str) -> DagRun:
@@ -295,8 +296,10 @@ def test_asking_for_the_wait_stream_where_there_is_none_is_a_clear_error(
     made, _ = fake_client
     monkeypatch.setattr(made._info, "server_version", "3.0.6")
     use(made, FakeAdapter(["success"]), monkeypatch)
-    with pytest.raises(ConfigurationError, match=r"needs Airflow >= 3.1"):
+    with pytest.raises(UnsupportedFeatureError, match=r"wait_stream\) needs Airflow 3\.1\.0") as e:
         made.wait("d", "r", use_wait_endpoint=True)
+    found = (e.value.feature, e.value.since, e.value.server_version)
+    assert found == ("wait_stream", "3.1.0", "3.0.6")
 
 
 def test_trigger_checks_its_arguments_before_any_request() -> None:

@@ -16,7 +16,6 @@ from airflow_client_ext._versions import (
     has_mask,
     masked_keys,
     render_log_message,
-    version_tuple,
 )
 from airflow_client_ext.errors import (
     AirflowClientError,
@@ -25,6 +24,7 @@ from airflow_client_ext.errors import (
     WaitTimeoutError,
     WorkflowError,
 )
+from airflow_client_ext.features import version_tuple
 from airflow_client_ext.models import (
     DagRun,
     Health,
