@@ -40,6 +40,7 @@ from ._errors import AirflowServerError
 from ._http import Response, basic_auth, http
 from ._venv import AirflowVenv, ensure_venv, tail
 from .postgres import PostgresServer
+from .versions import install_plan
 
 __all__ = ["AirflowInstance", "AirflowServer", "AirflowServerError", "RemoteAirflow"]
 
@@ -504,6 +505,7 @@ class AirflowServer(AirflowInstance):
         self._progress = progress or logger.info
         self.port: int | None = None
         self.venv: AirflowVenv | None = None
+        self.installer = ""  # "uv" or "pip": what built the venv (known after start)
         self.env: dict[str, str] = {}
         self.timings: dict[str, float] = {}
         self.server_id = uuid.uuid4().hex
@@ -613,6 +615,7 @@ class AirflowServer(AirflowInstance):
             progress=self._progress,
         )
         self.timings["provision"] = self.venv.seconds
+        self.installer = self.venv.installer
         deadline = time.monotonic() + self.startup_timeout
         if self._given_home is not None:
             self.home = self._given_home
@@ -743,6 +746,7 @@ class AirflowServer(AirflowInstance):
                     "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
                 }
             )
+        env.update(install_plan(self.version).env)  # what this release needs to run
         env.update(self._kerberos_env())
         env.update(self.extra_env)
         return env

@@ -20,7 +20,7 @@ FAKE_BUILD = """
 import os, sys, time
 from pathlib import Path
 
-def fake_build(path, version, extra_packages, python, pip_args):
+def fake_build(path, version, extra_packages, python, pip_args, uv=None):
     (path / "bin").mkdir(parents=True)
     os.symlink(sys.executable, path / "bin" / "python")
     (path / "bin" / "airflow").write_text("#!/bin/sh\\n")
