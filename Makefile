@@ -12,7 +12,7 @@ TOOLS_STAMP := $(TOOLS)/.installed-$(OPENAPI_GENERATOR_VERSION)
 GENERATOR := $(TOOLS)/bin/openapi-generator-cli
 TOX := $(TOOLS)/bin/tox
 
-.PHONY: help tools spec lock-authored generate check-generated lint unit test bench demo clean
+.PHONY: help system-deps tools spec lock-authored generate check-generated lint unit test matrix bench demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ $(TOOLS_STAMP):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet "openapi-generator-cli==$(OPENAPI_GENERATOR_VERSION)" "pyyaml>=6" "tox>=4.20"
 	touch $@
+
+system-deps: ## install the Debian packages the tests need (only those missing; root or sudo)
+	@bash scripts/system-deps.sh
 
 tools: $(TOOLS_STAMP) ## install the tool venv (openapi-generator-cli, pyyaml, tox) in .tools/
 
@@ -42,8 +45,11 @@ lint: $(TOOLS_STAMP) ## ruff check, ruff format --check, mypy --strict
 unit: $(TOOLS_STAMP) ## unit tests (no server)
 	$(TOX) run -e unit
 
-test: $(TOOLS_STAMP) ## what CI runs: drift check, lint, unit and contract tests
-	$(TOX) run -e generated,lint,unit,package,contract
+test: system-deps $(TOOLS_STAMP) ## what CI runs: drift check, lint, unit, contract tests, matrix on the oldest 2.x and 3.x
+	$(TOX) run -e generated,lint,unit,package,contract,matrix-oldest
+
+matrix: system-deps $(TOOLS_STAMP) ## the matrix suite on every supported minor, one at a time; writes docs/compatibility.md
+	$(TOX) run -e matrix
 
 bench: $(TOOLS_STAMP) ## benchmarks: import time against eager generation and the official client
 	$(TOX) run -e bench
@@ -62,5 +68,5 @@ $(DEV_STAMP): pyproject.toml
 	$(DEV)/bin/pip install --quiet -e ".[testing,cli]"
 	touch $@
 
-demo: $(DEV_STAMP) ## main job: a real Airflow (AIRFLOW_VERSION=3.3.2 or 2.11.2), demo DAG run to the end
+demo: system-deps $(DEV_STAMP) ## main job: a real Airflow (AIRFLOW_VERSION=3.3.2 or 2.11.2), demo DAG run to the end
 	$(DEV)/bin/python scripts/demo.py --airflow-version $(AIRFLOW_VERSION)

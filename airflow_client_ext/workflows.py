@@ -449,6 +449,17 @@ class Workflows:
                 yield ti
 
     # -- DAGs -------------------------------------------------------------------------------
+    def get_dag(self, dag_id: str) -> Dag:
+        """One DAG, as :class:`Dag`; a :class:`NotFoundError` that says what to check."""
+        return self._get_dag(self._adapter(), dag_id)
+
+    def iter_dags(self, **filters: Any) -> Iterator[Dag]:
+        """Every DAG the server has parsed, as :class:`Dag`; keywords go to the generated
+        list method (``tags=["x"]``, ``paused=True``, ``dag_id_pattern="etl_%"``)."""
+        adapter = self._adapter()
+        for raw in self.paginate(adapter.api("DAGApi").get_dags, **filters):
+            yield adapter.dag(raw)
+
     def _get_dag(self, adapter: VersionAdapter, dag_id: str) -> Dag:
         try:
             return adapter.get_dag(dag_id)

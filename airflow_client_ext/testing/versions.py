@@ -69,9 +69,11 @@ VERSION_FIXES: Mapping[str, VersionFix] = {
     "3.2.2": VersionFix(
         pins=(
             Pin(
-                "pydantic<2.14",
-                "pydantic 2.14 rejects 3.2.2's TITerminalStatePayload union ('needs a "
-                "discriminator field'): the api-server and dag-processor die at start",
+                "fastapi<0.156",
+                "FastAPI 0.157 and later (which 3.2.2's own requirements allow) make pydantic "
+                "reject 3.2.2's execution-API union TITerminalStatePayload ('needs a "
+                "discriminator field'): the api-server and dag-processor die at start; "
+                "0.155.0 runs (bisected here; pydantic 2.13 or 2.14 makes no difference)",
             ),
         ),
     ),
