@@ -278,7 +278,8 @@ class AirflowClient(Workflows):
         if self._api_client is None:
             package = self.generated
             host = self.api_url if self.api_version == "v1" else self.base_url
-            api_client = package.ApiClient(package.Configuration(host=host))
+            api_client = _version_gated(package.ApiClient)(package.Configuration(host=host))
+            api_client.airflow_client = self
             api_client.rest_client.pool_manager = self._transport  # the seam
             api_client.user_agent = self._transport.user_agent
             self._api_client = api_client
@@ -337,6 +338,29 @@ class AirflowClient(Workflows):
             f"AirflowClient(url={safe_url(self.base_url)!r}, api_version={version!r}, "
             f"auth={self.auth!r})"
         )
+
+
+_GATED: dict[Any, type] = {}
+
+
+def _version_gated(api_client_class: Any) -> type:
+    """The generated ``ApiClient`` class, refusing (before anything is sent) an operation
+    that :data:`features.OPERATIONS` says the server's version does not have."""
+    gated = _GATED.get(api_client_class)
+    if gated is None:
+
+        def param_serialize(self: Any, method: str, resource_path: str, *a: Any, **kw: Any) -> Any:
+            if f"{method.upper()} {resource_path}" in features.OPERATIONS:
+                server_version = self.airflow_client.server_version
+                features.require_operation(server_version, method, resource_path)
+            return api_client_class.param_serialize(self, method, resource_path, *a, **kw)
+
+        gated = type(api_client_class.__name__, (api_client_class,), {
+            "param_serialize": param_serialize,
+            "__doc__": _version_gated.__doc__,
+        })  # fmt: skip
+        _GATED[api_client_class] = gated
+    return gated
 
 
 def auth_from_env(env: Mapping[str, str]) -> Auth:

@@ -35,21 +35,76 @@ class Feature:
     summary: str
     #: what the client does on a server without it (shown in the compatibility table)
     otherwise: str
+    #: the spec operations ("METHOD path" as the generated client sends them) that only
+    #: servers with the feature have: a call of one through ``client.api(...)`` on an older
+    #: server raises before anything is sent
+    operations: tuple[str, ...] = ()
 
+
+_TI = "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}"
+_TI3 = "/api/v2" + _TI
 
 FEATURES: dict[str, Feature] = {
     f.name: f
     for f in (
         # -- Airflow 2 (/api/v1) -------------------------------------------------------------
         Feature(
+            "session_auth", 2, "2.0.0",
+            "the session auth backend (a login cookie for /api/v1)",
+            "basic auth on every request",
+        ),
+        Feature(
             "pool_include_deferred", 2, "2.7.0",
             "pools count deferred tasks as occupying slots (include_deferred)",
             "the field is left out of exports and pool writes",
         ),
         Feature(
-            "session_auth", 2, "2.0.0",
-            "the session auth backend (a login cookie for /api/v1)",
-            "basic auth on every request",
+            "dataset_queued_events", 2, "2.9.0",
+            "the queued dataset events of a DAG or a dataset (get and delete)",
+            "not available",
+            operations=(
+                "GET /dags/{dag_id}/datasets/queuedEvent",
+                "DELETE /dags/{dag_id}/datasets/queuedEvent",
+                "GET /dags/{dag_id}/datasets/queuedEvent/{uri}",
+                "DELETE /dags/{dag_id}/datasets/queuedEvent/{uri}",
+                "GET /datasets/queuedEvent/{uri}",
+                "DELETE /datasets/queuedEvent/{uri}",
+            ),
+        ),
+        Feature(
+            "create_dataset_event", 2, "2.9.0",
+            "creating a dataset event through the API (POST /datasets/events)",
+            "not available",
+            operations=("POST /datasets/events",),
+        ),
+        Feature(
+            "task_instance_tries", 2, "2.10.0",
+            "the history of a task instance's tries",
+            "only the latest try (the task instance itself)",
+            operations=(
+                f"GET {_TI}/tries",
+                f"GET {_TI}/tries/{{task_try_number}}",
+                f"GET {_TI}/{{map_index}}/tries",
+                f"GET {_TI}/{{map_index}}/tries/{{task_try_number}}",
+            ),
+        ),
+        Feature(
+            "task_instance_dependencies", 2, "2.10.0",
+            "why a task instance is not running (its unmet dependencies)",
+            "not available",
+            operations=(f"GET {_TI}/dependencies", f"GET {_TI}/{{map_index}}/dependencies"),
+        ),
+        Feature(
+            "reparse_dag_file", 2, "2.10.0",
+            "asking the server to parse a DAG file again (PUT /parseDagFile)",
+            "wait for the next parse",
+            operations=("PUT /parseDagFile/{file_token}",),
+        ),
+        Feature(
+            "dag_stats", 2, "2.10.0",
+            "run counts by state per DAG (GET /dagStats)",
+            "count the runs from the run listing",
+            operations=("GET /dagStats",),
         ),
         # -- Airflow 3 (/api/v2) -------------------------------------------------------------
         Feature(
@@ -66,16 +121,64 @@ FEATURES: dict[str, Feature] = {
             "wait_stream", 3, "3.1.0",
             "GET /dags/{dag_id}/dagRuns/{run_id}/wait: the run's state as an NDJSON stream",
             "waits poll the run",
+            operations=("GET /api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/wait",),
         ),
         Feature(
             "hitl", 3, "3.1.0",
             "human-in-the-loop details of tasks waiting for an answer",
             "not available",
+            operations=(
+                "GET /api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/hitlDetails",
+                f"GET {_TI3}/{{map_index}}/hitlDetails",
+                f"PATCH {_TI3}/{{map_index}}/hitlDetails",
+            ),
+        ),
+        Feature(
+            "task_instance_delete_and_bulk", 3, "3.1.0",
+            "deleting a task instance, and bulk task instance updates",
+            "not available",
+            operations=(
+                f"DELETE {_TI3}",
+                "PATCH /api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances",
+            ),
+        ),
+        Feature(
+            "favorite_dags", 3, "3.1.0",
+            "marking DAGs as a user's favorites",
+            "not available",
+            operations=(
+                "POST /api/v2/dags/{dag_id}/favorite",
+                "POST /api/v2/dags/{dag_id}/unfavorite",
+            ),
+        ),
+        Feature(
+            "plugin_import_errors", 3, "3.1.0",
+            "the import errors of plugins",
+            "not available",
+            operations=("GET /api/v2/plugins/importErrors",),
+        ),
+        Feature(
+            "external_log_url", 3, "3.1.0",
+            "the URL of a task's log in an external log service",
+            "not available",
+            operations=(f"GET {_TI3}/externalLogUrl/{{try_number}}",),
         ),
         Feature(
             "backfill_run_on_latest_version", 3, "3.1.6",
             "backfills that run on the DAG's latest version (run_on_latest_version)",
             "backfills run on the version of each run",
+        ),
+        Feature(
+            "hitl_tries", 3, "3.2.0",
+            "the human-in-the-loop details of an earlier try",
+            "only the latest try's",
+            operations=(f"GET {_TI3}/{{map_index}}/hitlDetails/tries/{{try_number}}",),
+        ),
+        Feature(
+            "delete_xcom", 3, "3.2.0",
+            "deleting an XCom entry",
+            "not available",
+            operations=(f"DELETE {_TI3}/xcomEntries/{{xcom_key}}",),
         ),
         Feature(
             "cursor_paging", 3, "3.2.2",
@@ -86,14 +189,61 @@ FEATURES: dict[str, Feature] = {
             "bulk_dag_runs", 3, "3.3.0",
             "bulk delete and mark of DAG runs",
             "one request per run",
+            operations=("PATCH /api/v2/dags/{dag_id}/dagRuns",),
+        ),
+        Feature(
+            "clear_dag_runs", 3, "3.3.0",
+            "clearing many runs (or partitions) of a DAG in one call",
+            "one clear per run",
+            operations=(
+                "POST /api/v2/dags/{dag_id}/clearDagRuns",
+                "POST /api/v2/dags/{dag_id}/clearPartitions",
+            ),
         ),
         Feature(
             "run_id_prefix_pattern", 3, "3.3.0",
             "server-side filter of DAG runs by run id prefix (run_id_prefix_pattern)",
             "the prefix is filtered on the client",
         ),
+        Feature(
+            "connection_test_queue", 3, "3.3.0",
+            "testing a connection on a worker (enqueue-test)",
+            "test on the API server (POST /connections/test), where enabled",
+            operations=(
+                "GET /api/v2/connections/enqueue-test",
+                "POST /api/v2/connections/enqueue-test",
+            ),
+        ),
+        Feature(
+            "state_stores", 3, "3.3.0",
+            "the state stores of assets and task instances",
+            "not available",
+            operations=tuple(
+                f"{method} {path}"
+                for path, methods in (
+                    ("/api/v2/assets/{asset_id}/state-store", ("GET", "DELETE")),
+                    ("/api/v2/assets/{asset_id}/state-store/{key}", ("GET", "PUT", "DELETE")),
+                    (f"{_TI3}/state-store", ("GET", "DELETE")),
+                    (f"{_TI3}/state-store/{{key}}", ("GET", "PUT", "PATCH", "DELETE")),
+                )
+                for method in methods
+            ),
+        ),
+        Feature(
+            "task_group_instances", 3, "3.3.0",
+            "updating the task instances of a task group at once (with a dry run)",
+            "update each task instance",
+            operations=(
+                "PATCH /api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskGroupInstances/{group_id}",
+                "PATCH /api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskGroupInstances/{group_id}"
+                "/dry_run",
+            ),
+        ),
     )
 }  # fmt: skip
+
+#: "METHOD path" of a gated operation -> its feature
+OPERATIONS: dict[str, str] = {op: f.name for f in FEATURES.values() for op in f.operations}
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -123,6 +273,14 @@ def supports(server_version: str, name: str) -> bool:
     if not found or found[0] != entry.major:
         return False
     return found >= version_tuple(entry.since)
+
+
+def require_operation(server_version: str, method: str, path: str) -> None:
+    """Raise :class:`UnsupportedFeatureError` if the operation ``method path`` (the path
+    template the generated client fills) belongs to a feature the server lacks."""
+    name = OPERATIONS.get(f"{method.upper()} {path}")
+    if name is not None:
+        require(server_version, name, action=f"serve {method.upper()} {path}")
 
 
 def require(server_version: str, name: str, *, action: str = "") -> None:

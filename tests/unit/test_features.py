@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import pytest
+import yaml
 
 from airflow_client_ext import AirflowClient, features
 from airflow_client_ext.errors import UnsupportedFeatureError
@@ -77,3 +81,60 @@ def test_the_client_answers_from_the_detected_version_without_a_request() -> Non
     with pytest.raises(UnsupportedFeatureError, match=r"needs Airflow 3\.1\.0"):
         client.require("wait_stream")
     assert client.transport.stats.requests == 0
+
+
+# -- the table against the specs of every supported minor -------------------------------------
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = {
+    "v1": ("airflow-v1.yaml", "2.11.2", ("2.8.4", "2.9.3", "2.10.5")),
+    "v2": ("airflow-v2.yaml", "3.3.2", ("3.0.6", "3.1.8", "3.2.2")),
+}
+
+
+@functools.cache
+def _operations(path: Path) -> set[str]:
+    spec = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return {
+        f"{method.upper()} {route}"
+        for route, item in spec["paths"].items()
+        for method in ("get", "post", "put", "patch", "delete")
+        if method in item
+    }
+
+
+@pytest.mark.parametrize("api", sorted(SPECS))
+def test_the_table_says_exactly_which_operations_each_minor_serves(api: str) -> None:
+    """An operation of our spec is on a server iff that minor's own spec has it: every
+    operation newer than the oldest minor is gated by a feature, with the right version."""
+    ours_file, ours_version, older = SPECS[api]
+    ours = _operations(ROOT / "openapi" / ours_file)
+    assert {op for op in features.OPERATIONS if op in ours} == {
+        op
+        for op in features.OPERATIONS
+        if features.feature(features.OPERATIONS[op]).major == (2 if api == "v1" else 3)
+    }, "a gated operation that our spec does not have"
+    for version in (*older, ours_version):
+        spec_file = ROOT / "openapi" / ("compat/" if version in older else "")
+        served = _operations(
+            spec_file / (f"airflow-{api}-{version}.yaml" if version in older else ours_file)
+        )
+        for op in sorted(ours):
+            name = features.OPERATIONS.get(op)
+            claimed = name is None or features.supports(version, name)
+            assert claimed == (op in served), (version, op, name)
+
+
+def test_a_generated_call_the_server_lacks_is_refused_before_sending() -> None:
+    client = AirflowClient("http://127.0.0.1:9", api_version="v2")  # nothing listens there
+    client._info.server_version = "3.0.6"
+    with pytest.raises(UnsupportedFeatureError, match=r"wait_stream\) needs Airflow 3\.1\.0"):
+        client.api("DagRunApi").wait_dag_run_until_finished("d", "r", interval=1.0)
+    with pytest.raises(UnsupportedFeatureError, match=r"GET /api/v2/connections/enqueue-test"):
+        client.api("ConnectionApi").get_connection_test("token")
+    assert client.transport.stats.requests == 0
+    v1 = AirflowClient("http://127.0.0.1:9", api_version="v1")
+    v1._info.server_version = "2.9.3"
+    with pytest.raises(UnsupportedFeatureError, match=r"needs Airflow 2\.10\.0") as info:
+        v1.api("DagStatsApi").get_dag_stats(dag_ids="a")
+    assert info.value.feature == "dag_stats"
+    assert v1.transport.stats.requests == 0
