@@ -7,10 +7,17 @@ writes it; ``scripts/generate.py`` refuses to generate from a file that does not
 Specs written here (``AUTHORED``: Starship publishes none) are locked too, so that an edit
 is a deliberate step: ``make lock-authored`` (``python scripts/specs.py --relock``) records
 the new sha256 after the edit.
+
+The client is generated from the newest spec of each API, but must read the answers of every
+minor release people run. ``COMPAT_VERSIONS`` names, per spec id, the latest patch release of
+each older supported minor; ``make spec`` fetches their specs unchanged into
+``openapi/compat/`` and locks them under ``"compat"`` in the same lock file. They are never
+generated from: the transforms compare the main spec with them (``load_compat_specs``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -59,6 +66,29 @@ UPSTREAMS = {
         file_name="airflow-v2.yaml",
     ),
 }
+
+
+#: Older releases whose answers the client generated from ``UPSTREAMS`` must also read: the
+#: latest patch of each older supported minor (see ../shared/AIRFLOW_NOTES.md, "Versions in the
+#: field"). On a bump of the main spec, add the release it replaces here.
+COMPAT_VERSIONS: dict[str, tuple[str, ...]] = {
+    "v1": ("2.8.4", "2.9.3", "2.10.5"),
+    "v2": ("3.0.6", "3.1.8", "3.2.2"),
+}
+
+#: Folder (inside ``openapi/``) of the compat specs.
+COMPAT_DIR_NAME = "compat"
+
+
+def compat_file_name(spec_id: str, version: str) -> str:
+    """The compat spec's file, relative to ``openapi/``: ``compat/airflow-v2-3.1.8.yaml``."""
+    stem = UPSTREAMS[spec_id].file_name.removesuffix(".yaml")
+    return f"{COMPAT_DIR_NAME}/{stem}-{version}.yaml"
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """``"3.10.2"`` -> ``(3, 10, 2)``, for ordering release numbers."""
+    return tuple(int(part) for part in version.split("."))
 
 
 @dataclass(frozen=True)
@@ -123,6 +153,59 @@ def locked_spec_path(spec_id: str) -> tuple[Path, dict[str, Any]]:
             "and restore the file with `make spec`."
         )
     return path, entry
+
+
+def _check_locked_file(entry: dict[str, Any], what: str) -> Path:
+    path = OPENAPI_DIR / entry["file"]
+    actual = sha256_of(path.read_bytes())
+    if actual != entry["sha256"]:
+        raise SystemExit(
+            f"{path} ({what}) has sha256 {actual}, the lock says {entry['sha256']}: specs in "
+            "openapi/ are kept byte-for-byte as upstream ships them; restore it with `make spec`."
+        )
+    return path
+
+
+def locked_compat_specs(spec_id: str) -> list[tuple[str, Path, dict[str, Any]]]:
+    """(version, file, lock entry) of each compat spec of ``spec_id``, oldest first, checked
+    against the lock; ``COMPAT_VERSIONS`` and the lock must name the same versions."""
+    wanted = sorted(COMPAT_VERSIONS.get(spec_id, ()), key=version_key)
+    locked = read_lock().get("compat", {}).get(spec_id, {})
+    if sorted(locked, key=version_key) != wanted:
+        raise SystemExit(
+            f"the lock has compat specs {sorted(locked, key=version_key)} for {spec_id!r}, "
+            f"COMPAT_VERSIONS in scripts/specs.py says {wanted}: run `make spec`"
+        )
+    return [
+        (
+            version,
+            _check_locked_file(locked[version], f"{spec_id} compat {version}"),
+            locked[version],
+        )
+        for version in wanted
+    ]
+
+
+@functools.cache
+def _parsed(path: Path, sha256: str) -> Any:
+    import yaml  # the tool venv and the test envs have it; this module's other users need not
+
+    data = path.read_bytes()
+    if yaml.__with_libyaml__:  # the same result as safe_load, in a fifth of the time
+        return yaml.load(data, Loader=yaml.CSafeLoader)
+    return yaml.safe_load(data)
+
+
+def load_compat_specs(spec_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """(version, parsed spec) of each compat spec of ``spec_id``, oldest first.
+
+    Parsed once per process and shared: callers must not change them (``copy.deepcopy``
+    first, as ``transforms.apply_transforms`` does).
+    """
+    return [
+        (version, _parsed(path, entry["sha256"]))
+        for version, path, entry in locked_compat_specs(spec_id)
+    ]
 
 
 def relock_authored() -> list[str]:
