@@ -10,7 +10,8 @@ of the spec, so the fix survives every regeneration. Each transform:
 - has a unit test on a small spec fragment in ``tests/unit/test_transforms.py``.
 
 To add one: write the function in the module of its spec (``airflow_v1.py``,
-``airflow_v2.py``, or ``common.py`` for several), decorate it with ``@transform("v1")`` (or
+``airflow_v2.py``, ``common.py`` for several, ``compat.py`` for tolerance of other server
+releases), decorate it with ``@transform("v1")`` (or
 ``"v2"``, or several spec ids), and add its test. The registry keeps the order of
 registration (common first, then per spec, each in definition order), which is the order of
 application.
@@ -46,10 +47,16 @@ def transform(*spec_ids: str) -> Callable[[Transform], Transform]:
     return register
 
 
-def apply_transforms(spec_id: str, spec: Spec) -> Spec:
-    """Return a transformed deep copy of ``spec``; the input is left untouched."""
+def apply_transforms(spec_id: str, spec: Spec, *, until: Transform | None = None) -> Spec:
+    """Return a transformed deep copy of ``spec``; the input is left untouched.
+
+    With ``until``, only the transforms registered before that one are applied (a transform
+    that compares the spec with older releases' specs prepares those with it).
+    """
     result = copy.deepcopy(spec)
     for func in REGISTRY.get(spec_id, []):
+        if func is until:
+            break
         func(result)
     return result
 
@@ -84,5 +91,6 @@ def is_nullable(schema: dict[str, Any]) -> bool:
     return bool(schema.get("nullable")) or any(is_null_schema(s) for s in schema.get("anyOf", []))
 
 
-# The modules register their transforms on import, in this order.
-from . import common, airflow_v1, airflow_v2  # noqa: E402, F401, I001
+# The modules register their transforms on import, in this order. ``compat`` comes last: its
+# transforms compare the result of all the others with older releases' specs.
+from . import common, airflow_v1, airflow_v2, compat  # noqa: E402, F401, I001

@@ -28,7 +28,7 @@ class AppBuilderMenuItemResponse(BaseModel):
     Serializer for AppBuilder Menu Item responses.
     """ # noqa: E501
     name: StrictStr
-    href: StrictStr
+    href: Optional[StrictStr] = None
     category: Optional[StrictStr] = None
     additional_properties: Dict[str, Any] = {}
     __properties: ClassVar[List[str]] = ["name", "href", "category"]
@@ -78,6 +78,11 @@ class AppBuilderMenuItemResponse(BaseModel):
         if self.additional_properties is not None:
             for _key, _value in self.additional_properties.items():
                 _dict[_key] = _value
+
+        # set to None if href (nullable) is None
+        # and model_fields_set contains the field
+        if self.href is None and "href" in self.model_fields_set:
+            _dict['href'] = None
 
         # set to None if category (nullable) is None
         # and model_fields_set contains the field

@@ -41,11 +41,11 @@ class AssetResponse(BaseModel):
     extra: Optional[Dict[str, Any]] = None
     created_at: datetime
     updated_at: datetime
-    scheduled_dags: List[DagScheduleAssetReference]
+    scheduled_dags: Optional[List[DagScheduleAssetReference]] = None
     producing_tasks: List[TaskOutletAssetReference]
-    consuming_tasks: List[TaskInletAssetReference]
+    consuming_tasks: Optional[List[TaskInletAssetReference]] = None
     aliases: List[AssetAliasResponse]
-    watchers: List[AssetWatcherResponse]
+    watchers: Optional[List[AssetWatcherResponse]] = None
     last_asset_event: Optional[LastAssetEventResponse] = None
     __properties: ClassVar[List[str]] = ["id", "name", "uri", "group", "extra", "created_at", "updated_at", "scheduled_dags", "producing_tasks", "consuming_tasks", "aliases", "watchers", "last_asset_event"]
 
@@ -125,6 +125,21 @@ class AssetResponse(BaseModel):
         # and model_fields_set contains the field
         if self.extra is None and "extra" in self.model_fields_set:
             _dict['extra'] = None
+
+        # set to None if scheduled_dags (nullable) is None
+        # and model_fields_set contains the field
+        if self.scheduled_dags is None and "scheduled_dags" in self.model_fields_set:
+            _dict['scheduled_dags'] = None
+
+        # set to None if consuming_tasks (nullable) is None
+        # and model_fields_set contains the field
+        if self.consuming_tasks is None and "consuming_tasks" in self.model_fields_set:
+            _dict['consuming_tasks'] = None
+
+        # set to None if watchers (nullable) is None
+        # and model_fields_set contains the field
+        if self.watchers is None and "watchers" in self.model_fields_set:
+            _dict['watchers'] = None
 
         # set to None if last_asset_event (nullable) is None
         # and model_fields_set contains the field

@@ -41,7 +41,7 @@ class BackfillResponse(BaseModel):
     created_at: datetime
     completed_at: Optional[datetime]
     updated_at: datetime
-    dag_display_name: StrictStr
+    dag_display_name: Optional[StrictStr] = None
     __properties: ClassVar[List[str]] = ["id", "dag_id", "from_date", "to_date", "dag_run_conf", "is_paused", "reprocess_behavior", "max_active_runs", "created_at", "completed_at", "updated_at", "dag_display_name"]
 
     model_config = ConfigDict(
@@ -92,6 +92,11 @@ class BackfillResponse(BaseModel):
         # and model_fields_set contains the field
         if self.completed_at is None and "completed_at" in self.model_fields_set:
             _dict['completed_at'] = None
+
+        # set to None if dag_display_name (nullable) is None
+        # and model_fields_set contains the field
+        if self.dag_display_name is None and "dag_display_name" in self.model_fields_set:
+            _dict['dag_display_name'] = None
 
         return _dict
 

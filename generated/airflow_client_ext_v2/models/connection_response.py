@@ -36,7 +36,7 @@ class ConnectionResponse(BaseModel):
     port: Optional[StrictInt]
     password: Optional[StrictStr]
     extra: Optional[StrictStr]
-    team_name: Optional[StrictStr]
+    team_name: Optional[StrictStr] = None
     __properties: ClassVar[List[str]] = ["connection_id", "conn_type", "description", "host", "login", "schema", "port", "password", "extra", "team_name"]
 
     model_config = ConfigDict(

@@ -36,7 +36,7 @@ class DAGDetailsResponse(BaseModel):
     is_paused: StrictBool
     is_stale: StrictBool
     last_parsed_time: Optional[datetime]
-    last_parse_duration: Optional[Union[StrictFloat, StrictInt]]
+    last_parse_duration: Optional[Union[StrictFloat, StrictInt]] = None
     last_expired: Optional[datetime]
     bundle_name: Optional[StrictStr]
     bundle_version: Optional[StrictStr]
@@ -45,8 +45,8 @@ class DAGDetailsResponse(BaseModel):
     description: Optional[StrictStr]
     timetable_summary: Optional[StrictStr]
     timetable_description: Optional[StrictStr]
-    timetable_partitioned: StrictBool
-    timetable_periodic: StrictBool
+    timetable_partitioned: Optional[StrictBool] = None
+    timetable_periodic: Optional[StrictBool] = None
     tags: List[DagTagResponse]
     max_active_tasks: StrictInt
     max_active_runs: Optional[StrictInt]
@@ -57,7 +57,7 @@ class DAGDetailsResponse(BaseModel):
     next_dagrun_data_interval_start: Optional[datetime]
     next_dagrun_data_interval_end: Optional[datetime]
     next_dagrun_run_after: Optional[datetime]
-    allowed_run_types: Optional[List[DagRunType]]
+    allowed_run_types: Optional[List[DagRunType]] = None
     owners: List[StrictStr]
     catchup: StrictBool
     dag_run_timeout: Optional[StrictStr]
@@ -71,12 +71,12 @@ class DAGDetailsResponse(BaseModel):
     template_search_path: Optional[List[StrictStr]]
     timezone: Optional[StrictStr]
     last_parsed: Optional[datetime]
-    default_args: Optional[Dict[str, Any]]
+    default_args: Optional[Dict[str, Any]] = None
     rerun_with_latest_version: Optional[StrictBool] = None
     owner_links: Optional[Dict[str, StrictStr]] = None
     is_favorite: Optional[StrictBool] = False
     active_runs_count: Optional[StrictInt] = 0
-    is_backfillable: StrictBool = Field(description="Whether this Dag's schedule supports backfilling.")
+    is_backfillable: Optional[StrictBool] = Field(default=None, description="Whether this Dag's schedule supports backfilling.")
     file_token: StrictStr = Field(description="Return file token.")
     concurrency: StrictInt = Field(description="Return max_active_tasks as concurrency.  Deprecated: Use max_active_tasks instead.")
     latest_dag_version: Optional[DagVersionResponse] = Field(description="Return the latest DagVersion.")
@@ -183,6 +183,16 @@ class DAGDetailsResponse(BaseModel):
         if self.timetable_description is None and "timetable_description" in self.model_fields_set:
             _dict['timetable_description'] = None
 
+        # set to None if timetable_partitioned (nullable) is None
+        # and model_fields_set contains the field
+        if self.timetable_partitioned is None and "timetable_partitioned" in self.model_fields_set:
+            _dict['timetable_partitioned'] = None
+
+        # set to None if timetable_periodic (nullable) is None
+        # and model_fields_set contains the field
+        if self.timetable_periodic is None and "timetable_periodic" in self.model_fields_set:
+            _dict['timetable_periodic'] = None
+
         # set to None if max_active_runs (nullable) is None
         # and model_fields_set contains the field
         if self.max_active_runs is None and "max_active_runs" in self.model_fields_set:
@@ -277,6 +287,11 @@ class DAGDetailsResponse(BaseModel):
         # and model_fields_set contains the field
         if self.owner_links is None and "owner_links" in self.model_fields_set:
             _dict['owner_links'] = None
+
+        # set to None if is_backfillable (nullable) is None
+        # and model_fields_set contains the field
+        if self.is_backfillable is None and "is_backfillable" in self.model_fields_set:
+            _dict['is_backfillable'] = None
 
         # set to None if latest_dag_version (nullable) is None
         # and model_fields_set contains the field

@@ -35,7 +35,7 @@ class DAGResponse(BaseModel):
     is_paused: StrictBool
     is_stale: StrictBool
     last_parsed_time: Optional[datetime]
-    last_parse_duration: Optional[Union[StrictFloat, StrictInt]]
+    last_parse_duration: Optional[Union[StrictFloat, StrictInt]] = None
     last_expired: Optional[datetime]
     bundle_name: Optional[StrictStr]
     bundle_version: Optional[StrictStr]
@@ -44,8 +44,8 @@ class DAGResponse(BaseModel):
     description: Optional[StrictStr]
     timetable_summary: Optional[StrictStr]
     timetable_description: Optional[StrictStr]
-    timetable_partitioned: StrictBool
-    timetable_periodic: StrictBool
+    timetable_partitioned: Optional[StrictBool] = None
+    timetable_periodic: Optional[StrictBool] = None
     tags: List[DagTagResponse]
     max_active_tasks: StrictInt
     max_active_runs: Optional[StrictInt]
@@ -56,9 +56,9 @@ class DAGResponse(BaseModel):
     next_dagrun_data_interval_start: Optional[datetime]
     next_dagrun_data_interval_end: Optional[datetime]
     next_dagrun_run_after: Optional[datetime]
-    allowed_run_types: Optional[List[DagRunType]]
+    allowed_run_types: Optional[List[DagRunType]] = None
     owners: List[StrictStr]
-    is_backfillable: StrictBool = Field(description="Whether this Dag's schedule supports backfilling.")
+    is_backfillable: Optional[StrictBool] = Field(default=None, description="Whether this Dag's schedule supports backfilling.")
     file_token: StrictStr = Field(description="Return file token.")
     __properties: ClassVar[List[str]] = ["dag_id", "dag_display_name", "is_paused", "is_stale", "last_parsed_time", "last_parse_duration", "last_expired", "bundle_name", "bundle_version", "relative_fileloc", "fileloc", "description", "timetable_summary", "timetable_description", "timetable_partitioned", "timetable_periodic", "tags", "max_active_tasks", "max_active_runs", "max_consecutive_failed_dag_runs", "has_task_concurrency_limits", "has_import_errors", "next_dagrun_logical_date", "next_dagrun_data_interval_start", "next_dagrun_data_interval_end", "next_dagrun_run_after", "allowed_run_types", "owners", "is_backfillable", "file_token"]
 
@@ -156,6 +156,16 @@ class DAGResponse(BaseModel):
         if self.timetable_description is None and "timetable_description" in self.model_fields_set:
             _dict['timetable_description'] = None
 
+        # set to None if timetable_partitioned (nullable) is None
+        # and model_fields_set contains the field
+        if self.timetable_partitioned is None and "timetable_partitioned" in self.model_fields_set:
+            _dict['timetable_partitioned'] = None
+
+        # set to None if timetable_periodic (nullable) is None
+        # and model_fields_set contains the field
+        if self.timetable_periodic is None and "timetable_periodic" in self.model_fields_set:
+            _dict['timetable_periodic'] = None
+
         # set to None if max_active_runs (nullable) is None
         # and model_fields_set contains the field
         if self.max_active_runs is None and "max_active_runs" in self.model_fields_set:
@@ -185,6 +195,11 @@ class DAGResponse(BaseModel):
         # and model_fields_set contains the field
         if self.allowed_run_types is None and "allowed_run_types" in self.model_fields_set:
             _dict['allowed_run_types'] = None
+
+        # set to None if is_backfillable (nullable) is None
+        # and model_fields_set contains the field
+        if self.is_backfillable is None and "is_backfillable" in self.model_fields_set:
+            _dict['is_backfillable'] = None
 
         return _dict
 

@@ -36,8 +36,8 @@ class DagRunAssetReference(BaseModel):
     state: StrictStr
     data_interval_start: Optional[datetime]
     data_interval_end: Optional[datetime]
-    partition_key: Optional[StrictStr]
-    triggering: StrictBool = Field(description="Whether this asset event triggered the referenced dag run. Only a run's most recent consumed asset event triggers it; earlier consumed events are included in the run but did not trigger it.")
+    partition_key: Optional[StrictStr] = None
+    triggering: Optional[StrictBool] = Field(default=None, description="Whether this asset event triggered the referenced dag run. Only a run's most recent consumed asset event triggers it; earlier consumed events are included in the run but did not trigger it.")
     __properties: ClassVar[List[str]] = ["run_id", "dag_id", "logical_date", "start_date", "end_date", "state", "data_interval_start", "data_interval_end", "partition_key", "triggering"]
 
     model_config = ConfigDict(
@@ -103,6 +103,11 @@ class DagRunAssetReference(BaseModel):
         # and model_fields_set contains the field
         if self.partition_key is None and "partition_key" in self.model_fields_set:
             _dict['partition_key'] = None
+
+        # set to None if triggering (nullable) is None
+        # and model_fields_set contains the field
+        if self.triggering is None and "triggering" in self.model_fields_set:
+            _dict['triggering'] = None
 
         return _dict
 

@@ -38,7 +38,7 @@ class DAGRunResponse(BaseModel):
     queued_at: Optional[datetime]
     start_date: Optional[datetime]
     end_date: Optional[datetime]
-    duration: Optional[Union[StrictFloat, StrictInt]]
+    duration: Optional[Union[StrictFloat, StrictInt]] = None
     data_interval_start: Optional[datetime]
     data_interval_end: Optional[datetime]
     run_after: datetime
@@ -46,14 +46,14 @@ class DAGRunResponse(BaseModel):
     run_type: DagRunType
     state: DagRunState
     triggered_by: Optional[DagRunTriggeredByType]
-    triggering_user_name: Optional[StrictStr]
+    triggering_user_name: Optional[StrictStr] = None
     conf: Optional[Dict[str, Any]]
     note: Optional[StrictStr]
     dag_versions: List[DagVersionResponse]
     bundle_version: Optional[StrictStr]
-    dag_display_name: StrictStr
-    partition_key: Optional[StrictStr]
-    partition_date: Optional[datetime]
+    dag_display_name: Optional[StrictStr] = None
+    partition_key: Optional[StrictStr] = None
+    partition_date: Optional[datetime] = None
     __properties: ClassVar[List[str]] = ["dag_run_id", "dag_id", "logical_date", "queued_at", "start_date", "end_date", "duration", "data_interval_start", "data_interval_end", "run_after", "last_scheduling_decision", "run_type", "state", "triggered_by", "triggering_user_name", "conf", "note", "dag_versions", "bundle_version", "dag_display_name", "partition_key", "partition_date"]
 
     model_config = ConfigDict(
@@ -165,6 +165,11 @@ class DAGRunResponse(BaseModel):
         # and model_fields_set contains the field
         if self.bundle_version is None and "bundle_version" in self.model_fields_set:
             _dict['bundle_version'] = None
+
+        # set to None if dag_display_name (nullable) is None
+        # and model_fields_set contains the field
+        if self.dag_display_name is None and "dag_display_name" in self.model_fields_set:
+            _dict['dag_display_name'] = None
 
         # set to None if partition_key (nullable) is None
         # and model_fields_set contains the field

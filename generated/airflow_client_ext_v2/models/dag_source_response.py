@@ -30,7 +30,7 @@ class DAGSourceResponse(BaseModel):
     content: Optional[StrictStr]
     dag_id: StrictStr
     version_number: Optional[StrictInt]
-    dag_display_name: StrictStr
+    dag_display_name: Optional[StrictStr] = None
     __properties: ClassVar[List[str]] = ["content", "dag_id", "version_number", "dag_display_name"]
 
     model_config = ConfigDict(
@@ -81,6 +81,11 @@ class DAGSourceResponse(BaseModel):
         # and model_fields_set contains the field
         if self.version_number is None and "version_number" in self.model_fields_set:
             _dict['version_number'] = None
+
+        # set to None if dag_display_name (nullable) is None
+        # and model_fields_set contains the field
+        if self.dag_display_name is None and "dag_display_name" in self.model_fields_set:
+            _dict['dag_display_name'] = None
 
         return _dict
 

@@ -18,7 +18,7 @@ import re  # noqa: F401
 import json
 
 from pydantic import BaseModel, ConfigDict, StrictStr
-from typing import Any, ClassVar, Dict, List
+from typing import Any, ClassVar, Dict, List, Optional
 from airflow_client_ext_v2.models.dag_stats_state_response import DagStatsStateResponse
 from typing import Optional, Set
 from typing_extensions import Self
@@ -29,7 +29,7 @@ class DagStatsResponse(BaseModel):
     Dag Stats serializer for responses.
     """ # noqa: E501
     dag_id: StrictStr
-    dag_display_name: StrictStr
+    dag_display_name: Optional[StrictStr] = None
     stats: List[DagStatsStateResponse]
     __properties: ClassVar[List[str]] = ["dag_id", "dag_display_name", "stats"]
 
@@ -78,6 +78,11 @@ class DagStatsResponse(BaseModel):
             for _item_stats in self.stats:
                 _items.append(_item_stats.to_dict() if _item_stats is not None else None)
             _dict['stats'] = _items
+        # set to None if dag_display_name (nullable) is None
+        # and model_fields_set contains the field
+        if self.dag_display_name is None and "dag_display_name" in self.model_fields_set:
+            _dict['dag_display_name'] = None
+
         return _dict
 
     @classmethod

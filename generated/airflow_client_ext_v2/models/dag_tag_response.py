@@ -18,7 +18,7 @@ import re  # noqa: F401
 import json
 
 from pydantic import BaseModel, ConfigDict, StrictStr
-from typing import Any, ClassVar, Dict, List
+from typing import Any, ClassVar, Dict, List, Optional
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -29,7 +29,7 @@ class DagTagResponse(BaseModel):
     """ # noqa: E501
     name: StrictStr
     dag_id: StrictStr
-    dag_display_name: StrictStr
+    dag_display_name: Optional[StrictStr] = None
     __properties: ClassVar[List[str]] = ["name", "dag_id", "dag_display_name"]
 
     model_config = ConfigDict(
@@ -71,6 +71,11 @@ class DagTagResponse(BaseModel):
             exclude=excluded_fields,
             exclude_none=True,
         )
+        # set to None if dag_display_name (nullable) is None
+        # and model_fields_set contains the field
+        if self.dag_display_name is None and "dag_display_name" in self.model_fields_set:
+            _dict['dag_display_name'] = None
+
         return _dict
 
     @classmethod

@@ -35,7 +35,7 @@ class DagVersionResponse(BaseModel):
     bundle_name: Optional[StrictStr]
     bundle_version: Optional[StrictStr]
     created_at: datetime
-    dag_display_name: StrictStr
+    dag_display_name: Optional[StrictStr] = None
     bundle_url: Optional[StrictStr]
     __properties: ClassVar[List[str]] = ["id", "version_number", "dag_id", "bundle_name", "bundle_version", "created_at", "dag_display_name", "bundle_url"]
 
@@ -87,6 +87,11 @@ class DagVersionResponse(BaseModel):
         # and model_fields_set contains the field
         if self.bundle_version is None and "bundle_version" in self.model_fields_set:
             _dict['bundle_version'] = None
+
+        # set to None if dag_display_name (nullable) is None
+        # and model_fields_set contains the field
+        if self.dag_display_name is None and "dag_display_name" in self.model_fields_set:
+            _dict['dag_display_name'] = None
 
         # set to None if bundle_url (nullable) is None
         # and model_fields_set contains the field

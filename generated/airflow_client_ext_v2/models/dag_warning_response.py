@@ -19,7 +19,7 @@ import json
 
 from datetime import datetime
 from pydantic import BaseModel, ConfigDict, StrictStr
-from typing import Any, ClassVar, Dict, List
+from typing import Any, ClassVar, Dict, List, Optional
 from airflow_client_ext_v2.models.dag_warning_type import DagWarningType
 from typing import Optional, Set
 from typing_extensions import Self
@@ -33,7 +33,7 @@ class DAGWarningResponse(BaseModel):
     warning_type: DagWarningType
     message: StrictStr
     timestamp: datetime
-    dag_display_name: StrictStr
+    dag_display_name: Optional[StrictStr] = None
     __properties: ClassVar[List[str]] = ["dag_id", "warning_type", "message", "timestamp", "dag_display_name"]
 
     model_config = ConfigDict(
@@ -75,6 +75,11 @@ class DAGWarningResponse(BaseModel):
             exclude=excluded_fields,
             exclude_none=True,
         )
+        # set to None if dag_display_name (nullable) is None
+        # and model_fields_set contains the field
+        if self.dag_display_name is None and "dag_display_name" in self.model_fields_set:
+            _dict['dag_display_name'] = None
+
         return _dict
 
     @classmethod

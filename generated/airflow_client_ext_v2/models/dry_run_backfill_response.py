@@ -29,8 +29,8 @@ class DryRunBackfillResponse(BaseModel):
     Backfill serializer for responses in dry-run mode.
     """ # noqa: E501
     logical_date: Optional[datetime]
-    partition_key: Optional[StrictStr]
-    partition_date: Optional[datetime]
+    partition_key: Optional[StrictStr] = None
+    partition_date: Optional[datetime] = None
     __properties: ClassVar[List[str]] = ["logical_date", "partition_key", "partition_date"]
 
     model_config = ConfigDict(

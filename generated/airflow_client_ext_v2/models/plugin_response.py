@@ -18,7 +18,7 @@ import re  # noqa: F401
 import json
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
-from typing import Any, ClassVar, Dict, List
+from typing import Any, ClassVar, Dict, List, Optional
 from airflow_client_ext_v2.models.app_builder_menu_item_response import AppBuilderMenuItemResponse
 from airflow_client_ext_v2.models.app_builder_view_response import AppBuilderViewResponse
 from airflow_client_ext_v2.models.external_view_response import ExternalViewResponse
@@ -38,8 +38,8 @@ class PluginResponse(BaseModel):
     flask_blueprints: List[StrictStr]
     fastapi_apps: List[FastAPIAppResponse]
     fastapi_root_middlewares: List[FastAPIRootMiddlewareResponse]
-    external_views: List[ExternalViewResponse] = Field(description="Aggregate all external views. Both 'external_views' and 'appbuilder_menu_items' are included here.")
-    react_apps: List[ReactAppResponse]
+    external_views: Optional[List[ExternalViewResponse]] = Field(default=None, description="Aggregate all external views. Both 'external_views' and 'appbuilder_menu_items' are included here.")
+    react_apps: Optional[List[ReactAppResponse]] = None
     appbuilder_views: List[AppBuilderViewResponse]
     appbuilder_menu_items: List[AppBuilderMenuItemResponse]
     global_operator_extra_links: List[StrictStr]
@@ -124,6 +124,16 @@ class PluginResponse(BaseModel):
             for _item_appbuilder_menu_items in self.appbuilder_menu_items:
                 _items.append(_item_appbuilder_menu_items.to_dict() if _item_appbuilder_menu_items is not None else None)
             _dict['appbuilder_menu_items'] = _items
+        # set to None if external_views (nullable) is None
+        # and model_fields_set contains the field
+        if self.external_views is None and "external_views" in self.model_fields_set:
+            _dict['external_views'] = None
+
+        # set to None if react_apps (nullable) is None
+        # and model_fields_set contains the field
+        if self.react_apps is None and "react_apps" in self.model_fields_set:
+            _dict['react_apps'] = None
+
         return _dict
 
     @classmethod

@@ -38,7 +38,7 @@ class PoolResponse(BaseModel):
     scheduled_slots: StrictInt
     open_slots: StrictInt
     deferred_slots: StrictInt
-    team_name: Optional[StrictStr]
+    team_name: Optional[StrictStr] = None
     __properties: ClassVar[List[str]] = ["name", "slots", "description", "include_deferred", "occupied_slots", "running_slots", "queued_slots", "scheduled_slots", "open_slots", "deferred_slots", "team_name"]
 
     model_config = ConfigDict(

@@ -30,7 +30,7 @@ class ProviderResponse(BaseModel):
     package_name: StrictStr
     description: StrictStr
     version: StrictStr
-    documentation_url: Optional[StrictStr]
+    documentation_url: Optional[StrictStr] = None
     __properties: ClassVar[List[str]] = ["package_name", "description", "version", "documentation_url"]
 
     model_config = ConfigDict(

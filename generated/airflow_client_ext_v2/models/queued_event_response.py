@@ -19,7 +19,7 @@ import json
 
 from datetime import datetime
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
-from typing import Any, ClassVar, Dict, List
+from typing import Any, ClassVar, Dict, List, Optional
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -31,7 +31,7 @@ class QueuedEventResponse(BaseModel):
     dag_id: StrictStr
     asset_id: StrictInt
     created_at: datetime
-    dag_display_name: StrictStr
+    dag_display_name: Optional[StrictStr] = None
     __properties: ClassVar[List[str]] = ["dag_id", "asset_id", "created_at", "dag_display_name"]
 
     model_config = ConfigDict(
@@ -73,6 +73,11 @@ class QueuedEventResponse(BaseModel):
             exclude=excluded_fields,
             exclude_none=True,
         )
+        # set to None if dag_display_name (nullable) is None
+        # and model_fields_set contains the field
+        if self.dag_display_name is None and "dag_display_name" in self.model_fields_set:
+            _dict['dag_display_name'] = None
+
         return _dict
 
     @classmethod

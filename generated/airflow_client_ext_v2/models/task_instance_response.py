@@ -47,7 +47,7 @@ class TaskInstanceResponse(BaseModel):
     try_number: StrictInt
     max_tries: StrictInt
     task_display_name: StrictStr
-    dag_display_name: StrictStr
+    dag_display_name: Optional[StrictStr] = None
     hostname: Optional[StrictStr]
     unixname: Optional[StrictStr]
     pool: StrictStr
@@ -55,7 +55,7 @@ class TaskInstanceResponse(BaseModel):
     queue: Optional[StrictStr]
     priority_weight: Optional[StrictInt]
     operator: Optional[StrictStr]
-    operator_name: Optional[StrictStr]
+    operator_name: Optional[StrictStr] = None
     queued_when: Optional[datetime]
     scheduled_when: Optional[datetime]
     pid: Optional[StrictInt]
@@ -141,6 +141,11 @@ class TaskInstanceResponse(BaseModel):
         # and model_fields_set contains the field
         if self.state is None and "state" in self.model_fields_set:
             _dict['state'] = None
+
+        # set to None if dag_display_name (nullable) is None
+        # and model_fields_set contains the field
+        if self.dag_display_name is None and "dag_display_name" in self.model_fields_set:
+            _dict['dag_display_name'] = None
 
         # set to None if hostname (nullable) is None
         # and model_fields_set contains the field

@@ -43,7 +43,7 @@ class TaskResponse(BaseModel):
     pool_slots: Optional[Union[StrictFloat, StrictInt]]
     execution_timeout: Optional[TimeDelta]
     retry_delay: Optional[TimeDelta]
-    retry_exponential_backoff: Union[StrictFloat, StrictInt]
+    retry_exponential_backoff: Optional[Any] = Field(description="A number (a boolean from Airflow 3.0.6, 3.1.8).")
     priority_weight: Optional[Union[StrictFloat, StrictInt]]
     weight_rule: Optional[StrictStr]
     ui_color: Optional[StrictStr]
@@ -164,6 +164,11 @@ class TaskResponse(BaseModel):
         # and model_fields_set contains the field
         if self.retry_delay is None and "retry_delay" in self.model_fields_set:
             _dict['retry_delay'] = None
+
+        # set to None if retry_exponential_backoff (nullable) is None
+        # and model_fields_set contains the field
+        if self.retry_exponential_backoff is None and "retry_exponential_backoff" in self.model_fields_set:
+            _dict['retry_exponential_backoff'] = None
 
         # set to None if priority_weight (nullable) is None
         # and model_fields_set contains the field

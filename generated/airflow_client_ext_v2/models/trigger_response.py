@@ -32,7 +32,7 @@ class TriggerResponse(BaseModel):
     classpath: StrictStr
     kwargs: StrictStr
     created_date: datetime
-    queue: Optional[StrictStr]
+    queue: Optional[StrictStr] = None
     triggerer_id: Optional[StrictInt]
     __properties: ClassVar[List[str]] = ["id", "classpath", "kwargs", "created_date", "queue", "triggerer_id"]
 

@@ -31,7 +31,7 @@ class VariableResponse(BaseModel):
     value: Optional[StrictStr] = None
     description: Optional[StrictStr]
     is_encrypted: StrictBool
-    team_name: Optional[StrictStr]
+    team_name: Optional[StrictStr] = None
     __properties: ClassVar[List[str]] = ["key", "value", "description", "is_encrypted", "team_name"]
 
     model_config = ConfigDict(

@@ -35,9 +35,9 @@ class XComResponseString(BaseModel):
     task_id: StrictStr
     dag_id: StrictStr
     run_id: StrictStr
-    dag_display_name: StrictStr
-    task_display_name: StrictStr
-    run_after: datetime
+    dag_display_name: Optional[StrictStr] = None
+    task_display_name: Optional[StrictStr] = None
+    run_after: Optional[datetime] = None
     value: Optional[StrictStr]
     __properties: ClassVar[List[str]] = ["key", "timestamp", "logical_date", "map_index", "task_id", "dag_id", "run_id", "dag_display_name", "task_display_name", "run_after", "value"]
 
@@ -84,6 +84,21 @@ class XComResponseString(BaseModel):
         # and model_fields_set contains the field
         if self.logical_date is None and "logical_date" in self.model_fields_set:
             _dict['logical_date'] = None
+
+        # set to None if dag_display_name (nullable) is None
+        # and model_fields_set contains the field
+        if self.dag_display_name is None and "dag_display_name" in self.model_fields_set:
+            _dict['dag_display_name'] = None
+
+        # set to None if task_display_name (nullable) is None
+        # and model_fields_set contains the field
+        if self.task_display_name is None and "task_display_name" in self.model_fields_set:
+            _dict['task_display_name'] = None
+
+        # set to None if run_after (nullable) is None
+        # and model_fields_set contains the field
+        if self.run_after is None and "run_after" in self.model_fields_set:
+            _dict['run_after'] = None
 
         # set to None if value (nullable) is None
         # and model_fields_set contains the field
