@@ -262,6 +262,8 @@ def test_sweep(
     result = sweep_operations(client, airflow_server, dag_id=QUICK, run_id=run.run_id)
     record_operations(request.config, airflow_server.version, result.summary())
     assert not result.failures, "\n".join(result.failures)
+    # the version table and the server's own spec agree on what this server lacks
+    assert sorted(result.table_says_missing) == sorted(result.not_on_server)
     assert len(result.ok) >= 20, result.summary()
     record_property(
         "matrix",
