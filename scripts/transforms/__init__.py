@@ -35,6 +35,12 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 #: is sent as JSON ``null`` when the caller leaves it unset.
 SEND_NULL_WHEN_UNSET = "x-send-null-when-unset"
 
+#: Vendor extension read by our template overrides: on an enum schema
+#: (``model_enum.mustache``) the enum class keeps a value it does not know as a pseudo-member;
+#: on a property with an inline enum (``model_generic.mustache``) the model does not check the
+#: value against the enum.
+TOLERATE_UNKNOWN_VALUES = "x-tolerate-unknown-values"
+
 
 def transform(*spec_ids: str) -> Callable[[Transform], Transform]:
     """Register a transform for the given spec ids, in definition order."""

@@ -1,6 +1,9 @@
-"""The generated models read the answers of every supported server.
+"""The generated models read the answers of every supported server, older and newer.
 
-No server runs here: the answers are canned, built from the specs. Older: answers built
+No server runs here: the answers are canned, built from the specs. Newer: answers shaped
+like those of a server at "3.9.0" (a release after the client's spec), with properties the
+client does not know, enum values it does not know and optional properties left out, fed
+through the generated API methods exactly as a server's bytes would be. Older: answers built
 from the locked specs of 3.0.6, 3.1.8 and 3.2.2 (and 2.8.4, 2.9.3, 2.10.5), fed to the model
 of the same schema; they failed before ``tolerate_older_v2_servers`` (a 3.1.8 DAG without
 ``timetable_partitioned``, a 3.0.6 tag without ``dag_display_name``, ...).
@@ -33,6 +36,17 @@ PREFIX = "#/components/schemas/"
 PACKAGES = {"v1": "airflow_client_ext_v1", "v2": "airflow_client_ext_v2"}
 NEWER = "3.9.0"
 UUID = "0195e5a7-2f3c-7d1e-9a4b-0c5d6e7f8091"
+
+#: Values a newer server might send for enums this client knows.
+UNKNOWN_VALUES = {
+    "DagRunState": "waiting_for_partitions",  # v2 run state
+    "TaskInstanceState": "awaiting_approval",  # v2 task instance state
+    "DagRunType": "partition_triggered",
+    "DagRunTriggeredByType": "event_bus",
+    "DagState": "waiting_for_partitions",  # v1 run state
+    "TaskState": "awaiting_approval",  # v1 task instance state
+}
+
 
 # ------------------------------------------------------------------------- answer builder
 
@@ -172,6 +186,151 @@ class CannedServer:
 def current_spec(spec_id: str) -> Spec:
     path, _ = specs.locked_spec_path(spec_id)
     return apply_transforms(spec_id, yaml.safe_load(path.read_text()))
+
+
+@pytest.fixture(scope="module")
+def v2_newer() -> Answers:
+    return Answers(current_spec("v2"), "sparse", extra=True, unknown=UNKNOWN_VALUES)
+
+
+@pytest.fixture(scope="module")
+def v1_newer() -> Answers:
+    return Answers(current_spec("v1"), "sparse", extra=True, unknown=UNKNOWN_VALUES)
+
+
+def assert_unknown_kept(value: Any, raw: str, enum_name: str, spec_id: str) -> None:
+    enum_class = getattr(importlib.import_module(PACKAGES[spec_id]), enum_name)
+    assert isinstance(value, enum_class)
+    assert value == raw
+    assert value.value == raw
+    assert value not in list(enum_class)  # a pseudo-member, not a new member
+    assert json.loads(json.dumps(value)) == raw
+
+
+# ------------------------------------------------------------------------- newer server: v2
+
+
+def test_v2_dag_from_a_newer_server(v2_newer: Answers) -> None:
+    dag = v2_newer.for_schema("DAGResponse")
+    details = v2_newer.for_schema("DAGDetailsResponse")
+    details["allowed_run_types"] = ["manual", UNKNOWN_VALUES["DagRunType"]]
+    server = CannedServer("v2", {"/api/v2/dags/d": dag, "/api/v2/dags/d/details": details})
+    got = server.api("DAGApi").get_dag("d")
+    assert got.dag_id == dag["dag_id"]
+    assert got.tags[0].name == dag["tags"][0]["name"]
+    got_details = server.api("DAGApi").get_dag_details("d")
+    assert got_details.allowed_run_types[0] == "manual"
+    assert_unknown_kept(
+        got_details.allowed_run_types[1], UNKNOWN_VALUES["DagRunType"], "DagRunType", "v2"
+    )
+
+
+def test_v2_dag_run_from_a_newer_server(v2_newer: Answers) -> None:
+    run = v2_newer.for_schema("DAGRunResponse")
+    assert run["state"] == UNKNOWN_VALUES["DagRunState"]
+    server = CannedServer("v2", {"/api/v2/dags/d/dagRuns/r": run})
+    got = server.api("DagRunApi").get_dag_run("d", "r")
+    assert got.dag_run_id == run["dag_run_id"]
+    assert_unknown_kept(got.state, UNKNOWN_VALUES["DagRunState"], "DagRunState", "v2")
+    assert_unknown_kept(got.run_type, UNKNOWN_VALUES["DagRunType"], "DagRunType", "v2")
+    # the run goes back out as it came in
+    assert got.to_dict()["state"] == UNKNOWN_VALUES["DagRunState"]
+
+
+def test_v2_task_instances_from_a_newer_server(v2_newer: Answers) -> None:
+    ti = v2_newer.for_schema("TaskInstanceResponse")
+    collection = v2_newer.for_schema("TaskInstanceCollectionResponse")
+    collection["task_instances"] = [ti, {**ti, "task_id": "other", "state": "success"}]
+    assert ti["state"] == UNKNOWN_VALUES["TaskInstanceState"]
+    server = CannedServer(
+        "v2",
+        {
+            "/api/v2/dags/d/dagRuns/r/taskInstances/t": ti,
+            "/api/v2/dags/d/dagRuns/r/taskInstances": collection,
+        },
+    )
+    got = server.api("TaskInstanceApi").get_task_instance("d", "r", "t")
+    assert_unknown_kept(got.state, "awaiting_approval", "TaskInstanceState", "v2")
+    listed = server.api("TaskInstanceApi").get_task_instances("d", "r")
+    assert [t.state for t in listed.task_instances] == ["awaiting_approval", "success"]
+    assert_unknown_kept(
+        listed.task_instances[0].state, "awaiting_approval", "TaskInstanceState", "v2"
+    )
+    assert (
+        listed.task_instances[1].state
+        is importlib.import_module("airflow_client_ext_v2").TaskInstanceState.SUCCESS
+    )
+
+
+def test_v2_version_of_a_newer_server(v2_newer: Answers) -> None:
+    version = {**v2_newer.for_schema("VersionInfo"), "version": NEWER}
+    server = CannedServer("v2", {"/api/v2/version": version})
+    assert server.api("VersionApi").get_version().version == NEWER
+
+
+# ------------------------------------------------------------------------- newer server: v1
+
+
+def test_v1_dag_and_run_from_a_newer_server(v1_newer: Answers) -> None:
+    dag = {**v1_newer.for_schema("DAG"), "dag_id": "d"}
+    run = {**v1_newer.for_schema("DAGRun"), "dag_run_id": "r"}
+    run["run_type"] = "partition_triggered"  # an inline enum of an answer
+    assert run["state"] == UNKNOWN_VALUES["DagState"]
+    server = CannedServer("v1", {"/api/v1/dags/d": dag, "/api/v1/dags/d/dagRuns/r": run})
+    got = server.api("DAGApi").get_dag("d")
+    assert got.dag_id == "d"
+    got_run = server.api("DAGRunApi").get_dag_run("d", "r")
+    assert got_run.dag_run_id == "r"
+    assert_unknown_kept(got_run.state, UNKNOWN_VALUES["DagState"], "DagState", "v1")
+    assert got_run.run_type == "partition_triggered"
+
+
+def test_v1_task_instances_from_a_newer_server(v1_newer: Answers) -> None:
+    ti = v1_newer.for_schema("TaskInstance")
+    collection = v1_newer.for_schema("TaskInstanceCollection")
+    collection["task_instances"] = [ti, {**ti, "task_id": "other", "state": None}]
+    assert ti["state"] == UNKNOWN_VALUES["TaskState"]
+    server = CannedServer(
+        "v1",
+        {
+            "/api/v1/dags/d/dagRuns/r/taskInstances/t": ti,
+            "/api/v1/dags/d/dagRuns/r/taskInstances": collection,
+        },
+    )
+    got = server.api("TaskInstanceApi").get_task_instance("d", "r", "t")
+    assert_unknown_kept(got.state, "awaiting_approval", "TaskState", "v1")
+    listed = server.api("TaskInstanceApi").get_task_instances("d", "r")
+    assert_unknown_kept(listed.task_instances[0].state, "awaiting_approval", "TaskState", "v1")
+    assert listed.task_instances[1].state is None
+
+
+# ------------------------------------------------------------------------- sending side
+
+
+def test_request_only_enums_still_refuse_wrong_values() -> None:
+    from pydantic import ValidationError
+
+    v1 = importlib.import_module("airflow_client_ext_v1")
+    v2 = importlib.import_module("airflow_client_ext_v2")
+    with pytest.raises(ValidationError):
+        v2.DAGRunPatchBody(state="sucess")
+    with pytest.raises(ValueError, match="sucess"):
+        v2.DagRunMutableStates("sucess")
+    with pytest.raises(ValidationError):
+        v1.UpdateDagRunState(state="sucess")
+    with pytest.raises(ValueError, match="sucess"):
+        v1.UpdateTaskState("sucess")
+    assert v2.DAGRunPatchBody(state="success").to_dict() == {"state": "success"}
+
+
+def test_tolerant_enums_keep_their_members() -> None:
+    v2 = importlib.import_module("airflow_client_ext_v2")
+    assert v2.DagRunState("success") is v2.DagRunState.SUCCESS
+    assert v2.DagRunState.from_json('"queued"') is v2.DagRunState.QUEUED
+    assert v2.DagRunState.from_json('"paused"') == "paused"
+    assert len(list(v2.DagRunState)) == 4
+    with pytest.raises(ValueError, match="3 is not a valid DagRunState"):
+        v2.DagRunState(3)  # not a string: still refused
 
 
 # ------------------------------------------------------------------------- older servers

@@ -18,6 +18,7 @@ import yaml
 from transforms import (
     REGISTRY,
     SEND_NULL_WHEN_UNSET,
+    TOLERATE_UNKNOWN_VALUES,
     apply_transforms,
     iter_operations,
 )
@@ -30,6 +31,7 @@ from transforms.compat import (
     tolerate_older_servers,
     tolerate_older_v1_servers,
     tolerate_older_v2_servers,
+    tolerate_unknown_enum_values,
 )
 
 Spec = dict[str, Any]
@@ -287,6 +289,23 @@ def test_tolerate_older_servers_widens_a_scalar_type_an_older_release_sends() ->
     assert_idempotent(lambda s: tolerate_older_servers(s, [("3.1.8", old)]), new)
 
 
+# ------------------------------------------------------------------ tolerate_unknown_enum_values
+
+
+def test_tolerate_unknown_enum_values_marks_answer_enums_only() -> None:
+    spec = current()
+    tolerate_unknown_enum_values(spec)
+    schemas = spec["components"]["schemas"]
+    assert schemas["RunState"][TOLERATE_UNKNOWN_VALUES] is True  # in answers
+    assert TOLERATE_UNKNOWN_VALUES not in schemas["PatchState"]  # in requests only
+    store = schemas["StateStore"]["properties"]
+    assert store["destination"][TOLERATE_UNKNOWN_VALUES] is True  # inline, in an answer
+    assert store["kinds"][TOLERATE_UNKNOWN_VALUES] is True  # inline array items
+    assert TOLERATE_UNKNOWN_VALUES not in store["key"]
+    assert TOLERATE_UNKNOWN_VALUES not in schemas["TriggerBody"]["properties"]["kind"]
+    assert_idempotent(tolerate_unknown_enum_values, current())
+
+
 # ------------------------------------------------------------------ the pipeline
 
 
@@ -300,8 +319,9 @@ def test_apply_transforms_until_stops_before_the_named_transform() -> None:
 
 
 def test_compat_transforms_run_last() -> None:
-    assert REGISTRY["v1"][-1] is tolerate_older_v1_servers
-    assert REGISTRY["v2"][-1] is tolerate_older_v2_servers
+    assert REGISTRY["v1"][-2:] == [tolerate_older_v1_servers, tolerate_unknown_enum_values]
+    assert REGISTRY["v2"][-2:] == [tolerate_older_v2_servers, tolerate_unknown_enum_values]
+    assert REGISTRY["starship"][-1] is tolerate_unknown_enum_values
 
 
 # ------------------------------------------------------------------ the real specs
@@ -384,7 +404,7 @@ def test_no_schema_used_in_requests_would_need_relaxing(spec_id: str, until: Any
     assert not {schema for schema, _ in [*result.relaxed, *result.widened]} & shared
 
 
-def test_v2_pipeline_keeps_the_trigger_body_strict() -> None:
+def test_v2_pipeline_keeps_the_trigger_body_strict_and_marks_answer_enums() -> None:
     path, _ = specs.locked_spec_path("v2")
     spec = apply_transforms("v2", yaml.safe_load(path.read_text()))
     schemas = spec["components"]["schemas"]
@@ -394,3 +414,19 @@ def test_v2_pipeline_keeps_the_trigger_body_strict() -> None:
     assert "timetable_partitioned" not in schemas["DAGResponse"]["required"]
     assert schemas["DAGResponse"]["properties"]["timetable_partitioned"]["nullable"] is True
     assert "dag_id" in schemas["DAGResponse"]["required"]
+    for name in ("DagRunState", "TaskInstanceState", "DagRunType", "DagRunTriggeredByType"):
+        assert schemas[name][TOLERATE_UNKNOWN_VALUES] is True, name
+    for name in ("DagRunMutableStates", "BulkActionOnExistence", "BulkActionNotOnExistence"):
+        assert TOLERATE_UNKNOWN_VALUES not in schemas[name], name
+
+
+def test_v1_pipeline_marks_answer_enums() -> None:
+    path, _ = specs.locked_spec_path("v1")
+    spec = apply_transforms("v1", yaml.safe_load(path.read_text()))
+    schemas = spec["components"]["schemas"]
+    for name in ("DagState", "TaskState"):
+        assert schemas[name][TOLERATE_UNKNOWN_VALUES] is True, name
+    assert TOLERATE_UNKNOWN_VALUES not in schemas["UpdateTaskState"]
+    assert schemas["DAGRun"]["properties"]["run_type"][TOLERATE_UNKNOWN_VALUES] is True
+    state = schemas["UpdateDagRunState"]["properties"]["state"]
+    assert TOLERATE_UNKNOWN_VALUES not in state

@@ -46,16 +46,6 @@ class DAGRun(BaseModel):
     note: Optional[StrictStr] = Field(default=None, description="Contains manually entered notes by the user about the DagRun.  *New in version 2.5.0* ")
     __properties: ClassVar[List[str]] = ["dag_run_id", "dag_id", "logical_date", "execution_date", "start_date", "end_date", "data_interval_start", "data_interval_end", "last_scheduling_decision", "run_type", "state", "external_trigger", "conf", "note"]
 
-    @field_validator('run_type')
-    def run_type_validate_enum(cls, value):
-        """Validates the enum"""
-        if value is None:
-            return value
-
-        if value not in set(['backfill', 'manual', 'scheduled', 'dataset_triggered']):
-            raise ValueError("must be one of enum values ('backfill', 'manual', 'scheduled', 'dataset_triggered')")
-        return value
-
     model_config = ConfigDict(
         validate_by_name=True,
         validate_by_alias=True,

@@ -38,16 +38,6 @@ class ExternalViewResponse(BaseModel):
     additional_properties: Dict[str, Any] = {}
     __properties: ClassVar[List[str]] = ["name", "icon", "icon_dark_mode", "url_route", "category", "nav_top_level", "href", "destination"]
 
-    @field_validator('destination')
-    def destination_validate_enum(cls, value):
-        """Validates the enum"""
-        if value is None:
-            return value
-
-        if value not in set(['nav', 'dag', 'dag_run', 'task', 'task_instance', 'base']):
-            raise ValueError("must be one of enum values ('nav', 'dag', 'dag_run', 'task', 'task_instance', 'base')")
-        return value
-
     model_config = ConfigDict(
         validate_by_name=True,
         validate_by_alias=True,

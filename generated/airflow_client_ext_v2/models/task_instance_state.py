@@ -45,4 +45,18 @@ class TaskInstanceState(str, Enum):
         """Create an instance of TaskInstanceState from a JSON string"""
         return cls(json.loads(json_str))
 
+    @classmethod
+    def _missing_(cls, value: object) -> Self | None:
+        """Keep a value this client does not know (a newer server's) as a pseudo-member.
+
+        The pseudo-member is not one of the class's members, but its value is the raw
+        value, and it compares equal to it.
+        """
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = str(value).upper()
+        member._value_ = value
+        return member
+
 
