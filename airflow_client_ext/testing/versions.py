@@ -56,6 +56,19 @@ class VersionFix:
 #: What a release needs beyond a plain install, keyed by exact version.
 VERSION_FIXES: Mapping[str, VersionFix] = {
     "3.0.6": VersionFix(
+        pins=(
+            Pin(
+                "cadwyn<6",
+                "with cadwyn 6 or later (which 3.0.6's own requirements allow) the execution "
+                "API answers the task runner's first call with 422 'validation error': every "
+                "task fails, and the dag-processor reports unhealthy; cadwyn 5.4 runs them",
+            ),
+            Pin(
+                "fastapi<0.118",
+                "cadwyn 5 imports fastapi._compat.get_compat_model_name_map, gone from later "
+                "FastAPI releases (the api-server dies at start without this pin)",
+            ),
+        ),
         settings=(
             Setting(
                 "AIRFLOW__API_AUTH__JWT_ISSUER",
