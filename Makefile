@@ -68,5 +68,5 @@ $(DEV_STAMP): pyproject.toml
 	$(DEV)/bin/pip install --quiet -e ".[testing,cli]"
 	touch $@
 
-demo: system-deps $(DEV_STAMP) ## main job: a real Airflow (AIRFLOW_VERSION=3.3.2 or 2.11.2), demo DAG run to the end
+demo: system-deps $(DEV_STAMP) ## main job: a real Airflow (AIRFLOW_VERSION=3.3.2, or any of 2.8.4 ... 3.3.2), demo DAG run to the end
 	$(DEV)/bin/python scripts/demo.py --airflow-version $(AIRFLOW_VERSION)
