@@ -3,6 +3,8 @@
     python scripts/matrix.py                      # every version of testing.versions.MATRIX,
                                                   # then docs/compatibility.md
     python scripts/matrix.py --version 2.8.4 --version 3.0.6 --no-doc    # what CI runs
+    python scripts/matrix.py --version 3.1.8  # one version again; the doc keeps the others'
+                                              # latest reports, each with its commit
 
 Each version is its own pytest session (``pytest tests/matrix --airflow-version V``), so one
 Airflow runs at a time on the machine and stops before the next starts. The JSON reports go
@@ -69,8 +71,9 @@ def render(reports: dict[str, dict[str, Any]], versions: list[str]) -> str:
     out = [
         "# Compatibility: airflow-client-ext on every supported Airflow",
         "",
-        f"Written by `make matrix` on {today} from client commit {client_commit()}. "
-        "Do not edit by hand: run `make matrix` again.",
+        f"Written by `make matrix` on {today} (client commit {client_commit()}) from the "
+        "latest run on each version; the commit each ran is in the last table. Do not edit "
+        "by hand: run `make matrix` again.",
         "",
         f"Supported: Airflow {SUPPORTED_RANGE[0]} to {SUPPORTED_RANGE[1]}; proven on the "
         "latest patch of every minor below. The v1 client (generated from the 2.11.2 spec) "
@@ -110,13 +113,13 @@ def render(reports: dict[str, dict[str, Any]], versions: list[str]) -> str:
     out += ["", "## Servers and suite times", ""]
     out.append(
         "| version | installer | start to healthy (s) | suite (s) | operations swept: "
-        "answered / not on server / need setup | result |"
+        "answered / not on server / need setup | result | client commit |"
     )
-    out.append("|---|---|---|---|---|---|")
+    out.append("|---|---|---|---|---|---|---|")
     for v in versions:
         data = reports.get(v)
         if data is None:
-            out.append(f"| {v} | | | | | not run |")
+            out.append(f"| {v} | | | | | not run | |")
             continue
         server = data.get("servers", {}).get(v, {})
         ops = data.get("operations", {}).get(v, {})
@@ -129,7 +132,7 @@ def render(reports: dict[str, dict[str, Any]], versions: list[str]) -> str:
         result = "passed" if data.get("exitstatus") == 0 else f"exit {data.get('exitstatus')}"
         out.append(
             f"| {v} | {server.get('installer', '')} | {server.get('start_total_s', '')} | "
-            f"{data.get('seconds', '')} | {swept} | {result} |"
+            f"{data.get('seconds', '')} | {swept} | {result} | {data.get('commit', '')} |"
         )
     out += ["", "## What each version needs to install and run (`testing/versions.py`)", ""]
     for version, fix in VERSION_FIXES.items():
@@ -157,10 +160,17 @@ def main() -> int:
         if code != 0:
             failed.append(version)
         if report.exists():
-            reports[version] = json.loads(report.read_text())
+            data = json.loads(report.read_text())
+            data["commit"] = client_commit()
+            report.write_text(json.dumps(data, indent=2, sort_keys=True))
     if not args.no_doc:
+        # every supported version, each from its latest report (its commit is in the doc)
+        for version in MATRIX:
+            path = REPORTS / f"{version}.json"
+            if path.exists():
+                reports[version] = json.loads(path.read_text())
         DOC.parent.mkdir(parents=True, exist_ok=True)
-        DOC.write_text(render(reports, versions))
+        DOC.write_text(render(reports, list(MATRIX)))
         print(f"wrote {DOC.relative_to(ROOT)}")
     if failed:
         print("matrix failed on: " + ", ".join(failed))

@@ -464,3 +464,28 @@ def tolerate_unknown_enum_values(spec: Spec) -> None:
             for prop in part.get("properties", {}).values():
                 if isinstance(prop, dict) and _has_inline_enum(prop):
                     prop[TOLERATE_UNKNOWN_VALUES] = True
+
+
+# ------------------------------------------------------------------------ older servers, sent
+
+
+@transform("v2")
+def leave_request_defaults_to_the_server(spec: Spec) -> None:
+    """Send a request field only when the caller sets it, not because the spec has a default.
+
+    Found by the matrix suite on real 3.0.6 and 3.1.8 servers: ``clear_run`` (``POST
+    .../dagRuns/{id}/clear``) answered 422 "body.only_new: Extra inputs are not permitted".
+    ``DAGRunClearBody.only_new`` is newer than those releases, and the generated model sent
+    its default (``false``) although nobody set it; the older servers' bodies forbid unknown
+    fields. A default in a request schema only documents what the server does when the field
+    is missing, so the model keeps no default: an unset field stays ``None`` and ``to_dict``
+    leaves it out, and each server applies its own default. Only schemas that appear in
+    requests and never in answers change (an answer's model still gets the spec's default).
+    """
+    schemas = _schemas(spec)
+    for name in sorted(request_schema_names(spec) - response_schema_names(spec)):
+        for part in _parts(schemas[name]):
+            required = set(part.get("required", []))
+            for prop_name, prop in part.get("properties", {}).items():
+                if isinstance(prop, dict) and "default" in prop and prop_name not in required:
+                    del prop["default"]

@@ -32,6 +32,8 @@ LEFT_OUT = {
     "wait_dag_run_until_finished": "a stream, exercised by the wait rows",
     "get_external_log_url": "needs a remote log handler",
     "get_log": "exercised by the task_log row (text and structured logs)",
+    "login": "a browser flow: redirects to the login page (HTML)",
+    "logout": "a browser flow: redirects to the login page (HTML)",
 }
 
 

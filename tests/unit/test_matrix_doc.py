@@ -16,6 +16,7 @@ def report(version: str, rows: dict[str, tuple[str, str]], exitstatus: int = 0) 
         "operations": {version: {"ok": ["get_dags"] * 30, "not_on_server": [], "needs_setup": []}},
         "seconds": 180.0,
         "exitstatus": exitstatus,
+        "commit": "abc123",
     }
 
 
@@ -43,12 +44,12 @@ def test_the_table_has_a_column_per_version_and_says_why_a_check_does_not_apply(
     assert "| `wait_stream`: " in text
     assert "| 3.1.0 | no: waits poll the run | yes |" in text
     assert "3.0.6: pin `cadwyn<6`" in text
-    assert "| 3.0.6 | uv | 42.0 | 180.0 | 30 / 0 / 0 | passed |" in text
+    assert "| 3.0.6 | uv | 42.0 | 180.0 | 30 / 0 / 0 | passed | abc123 |" in text
 
 
 def test_a_failure_and_a_version_that_did_not_run_are_shown_as_such() -> None:
     reports = {"2.8.4": report("2.8.4", {"health": ("FAILS", "AssertionError")}, exitstatus=1)}
     text = matrix.render(reports, ["2.8.4", "2.9.3"])
     assert "| health | **FAILS**: AssertionError | not run |" in text
-    assert "| 2.8.4 | uv | 42.0 | 180.0 | 30 / 0 / 0 | exit 1 |" in text
-    assert "| 2.9.3 | | | | | not run |" in text
+    assert "| 2.8.4 | uv | 42.0 | 180.0 | 30 / 0 / 0 | exit 1 | abc123 |" in text
+    assert "| 2.9.3 | | | | | not run | |" in text

@@ -26,6 +26,7 @@ from transforms.compat import (
     Tolerated,
     _older_specs,
     counterparts,
+    leave_request_defaults_to_the_server,
     request_schema_names,
     response_schema_names,
     tolerate_older_servers,
@@ -320,7 +321,11 @@ def test_apply_transforms_until_stops_before_the_named_transform() -> None:
 
 def test_compat_transforms_run_last() -> None:
     assert REGISTRY["v1"][-2:] == [tolerate_older_v1_servers, tolerate_unknown_enum_values]
-    assert REGISTRY["v2"][-2:] == [tolerate_older_v2_servers, tolerate_unknown_enum_values]
+    assert REGISTRY["v2"][-3:] == [
+        tolerate_older_v2_servers,
+        tolerate_unknown_enum_values,
+        leave_request_defaults_to_the_server,
+    ]
     assert REGISTRY["starship"][-1] is tolerate_unknown_enum_values
 
 
@@ -430,3 +435,50 @@ def test_v1_pipeline_marks_answer_enums() -> None:
     assert schemas["DAGRun"]["properties"]["run_type"][TOLERATE_UNKNOWN_VALUES] is True
     state = schemas["UpdateDagRunState"]["properties"]["state"]
     assert TOLERATE_UNKNOWN_VALUES not in state
+
+
+# ------------------------------------------------------------------ defaults of requests
+
+
+def test_request_defaults_are_left_to_the_server_answer_defaults_kept() -> None:
+    spec: Spec = {
+        "paths": {
+            "/clear": {
+                "post": {"requestBody": body("ClearBody"), "responses": answer(ref("Shared"))}
+            },
+            "/shared": {
+                "post": {"requestBody": body("Shared"), "responses": answer(ref("Shared"))}
+            },
+        },
+        "components": {
+            "schemas": {
+                "ClearBody": {
+                    "properties": {
+                        "dry_run": {"type": "boolean", "default": True},
+                        "only_new": {"type": "boolean", "default": False},
+                        "mode": {"type": "string", "default": "x"},
+                    },
+                    "required": ["mode"],
+                },
+                "Shared": {"properties": {"n": {"type": "integer", "default": 1}}},
+            }
+        },
+    }
+    leave_request_defaults_to_the_server(spec)
+    props = spec["components"]["schemas"]["ClearBody"]["properties"]
+    assert props == {
+        "dry_run": {"type": "boolean"},
+        "only_new": {"type": "boolean"},
+        "mode": {"type": "string", "default": "x"},  # required: the caller always sends it
+    }
+    assert spec["components"]["schemas"]["Shared"]["properties"]["n"]["default"] == 1
+    assert_idempotent(leave_request_defaults_to_the_server, spec)
+
+
+def test_a_clear_body_sends_only_what_the_caller_set() -> None:
+    """What 3.0.6 and 3.1.8 refused: ``only_new`` (newer than them) sent as its default."""
+    import airflow_client_ext_v2 as v2
+
+    body = v2.DAGRunClearBody(dry_run=False, only_failed=True)
+    assert body.to_dict() == {"dry_run": False, "only_failed": True}
+    assert v2.ClearTaskInstancesBody(dry_run=False).to_dict() == {"dry_run": False}

@@ -28,7 +28,7 @@ class AssetEventAccessControl(BaseModel):
     Access control settings for asset event consumer team filtering.
     """ # noqa: E501
     consumer_teams: Optional[List[StrictStr]] = None
-    allow_global: Optional[StrictBool] = True
+    allow_global: Optional[StrictBool] = None
     __properties: ClassVar[List[str]] = ["consumer_teams", "allow_global"]
 
     model_config = ConfigDict(
@@ -88,7 +88,7 @@ class AssetEventAccessControl(BaseModel):
 
         _obj = cls.model_validate({
             "consumer_teams": obj.get("consumer_teams"),
-            "allow_global": obj.get("allow_global") if obj.get("allow_global") is not None else True
+            "allow_global": obj.get("allow_global")
         })
         return _obj
 

@@ -33,9 +33,9 @@ class BulkDAGRunClearBody(BaseModel):
     partition_key: Optional[StrictStr] = Field(default=None, description="Select runs by exact partition key match. Mutually exclusive with the other partition selectors.")
     partition_date_start: Optional[datetime] = Field(default=None, description="Inclusive start of the partition date window. The value is interpreted in the Dag's timetable timezone. Mutually exclusive with the other partition selectors.")
     partition_date_end: Optional[datetime] = Field(default=None, description="Inclusive end of the partition date window. The value is interpreted in the Dag's timetable timezone. Mutually exclusive with the other partition selectors.")
-    dry_run: Optional[StrictBool] = True
-    only_failed: Optional[StrictBool] = False
-    only_new: Optional[StrictBool] = Field(default=False, description="Only queue newly added tasks in the latest Dag version without clearing existing tasks.")
+    dry_run: Optional[StrictBool] = None
+    only_failed: Optional[StrictBool] = None
+    only_new: Optional[StrictBool] = Field(default=None, description="Only queue newly added tasks in the latest Dag version without clearing existing tasks.")
     run_on_latest_version: Optional[StrictBool] = Field(default=None, description="(Experimental) Run on the latest bundle version of the Dag after clearing. If not specified, falls back to the DAG-level ``rerun_with_latest_version`` parameter, then the ``[core] rerun_with_latest_version`` config option, and finally ``False``.")
     note: Optional[Annotated[str, Field(strict=True, max_length=1000)]] = None
     dag_runs: Optional[List[BulkDAGRunBody]] = None
@@ -126,9 +126,9 @@ class BulkDAGRunClearBody(BaseModel):
             "partition_key": obj.get("partition_key"),
             "partition_date_start": obj.get("partition_date_start"),
             "partition_date_end": obj.get("partition_date_end"),
-            "dry_run": obj.get("dry_run") if obj.get("dry_run") is not None else True,
-            "only_failed": obj.get("only_failed") if obj.get("only_failed") is not None else False,
-            "only_new": obj.get("only_new") if obj.get("only_new") is not None else False,
+            "dry_run": obj.get("dry_run"),
+            "only_failed": obj.get("only_failed"),
+            "only_new": obj.get("only_new"),
             "run_on_latest_version": obj.get("run_on_latest_version"),
             "note": obj.get("note"),
             "dag_runs": [BulkDAGRunBody.from_dict(_item) for _item in obj["dag_runs"]] if obj.get("dag_runs") is not None else None

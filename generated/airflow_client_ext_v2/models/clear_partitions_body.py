@@ -32,8 +32,8 @@ class ClearPartitionsBody(BaseModel):
     partition_date_start: Optional[datetime] = Field(default=None, description="Inclusive start of the partition date window. The value is interpreted in the Dag's timetable timezone. Mutually exclusive with the other partition selectors.")
     partition_date_end: Optional[datetime] = Field(default=None, description="Inclusive end of the partition date window. The value is interpreted in the Dag's timetable timezone. Mutually exclusive with the other partition selectors.")
     run_id: Optional[StrictStr] = Field(default=None, description="Select runs by exact run_id. Mutually exclusive with ``partition_key`` and partition date window.")
-    clear_task_instances: Optional[StrictBool] = Field(default=False, description="Also clear task instances on the matched runs.")
-    dry_run: Optional[StrictBool] = Field(default=True, description="If True, compute counts without writing any changes.")
+    clear_task_instances: Optional[StrictBool] = Field(default=None, description="Also clear task instances on the matched runs.")
+    dry_run: Optional[StrictBool] = Field(default=None, description="If True, compute counts without writing any changes.")
     __properties: ClassVar[List[str]] = ["partition_key", "partition_date_start", "partition_date_end", "run_id", "clear_task_instances", "dry_run"]
 
     model_config = ConfigDict(
@@ -111,8 +111,8 @@ class ClearPartitionsBody(BaseModel):
             "partition_date_start": obj.get("partition_date_start"),
             "partition_date_end": obj.get("partition_date_end"),
             "run_id": obj.get("run_id"),
-            "clear_task_instances": obj.get("clear_task_instances") if obj.get("clear_task_instances") is not None else False,
-            "dry_run": obj.get("dry_run") if obj.get("dry_run") is not None else True
+            "clear_task_instances": obj.get("clear_task_instances"),
+            "dry_run": obj.get("dry_run")
         })
         return _obj
 

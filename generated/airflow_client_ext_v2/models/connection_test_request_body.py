@@ -38,7 +38,7 @@ class ConnectionTestRequestBody(BaseModel):
     password: Optional[StrictStr] = None
     extra: Optional[StrictStr] = None
     team_name: Optional[Annotated[str, Field(strict=True, max_length=50)]] = None
-    commit_on_success: Optional[StrictBool] = Field(default=False, description="If True, save or update the connection in the connection table when the test succeeds.")
+    commit_on_success: Optional[StrictBool] = Field(default=None, description="If True, save or update the connection in the connection table when the test succeeds.")
     executor: Optional[StrictStr] = Field(default=None, description="Executor name to dispatch the connection test to.")
     queue: Optional[StrictStr] = Field(default=None, description="Worker queue to route the connection test to (executor-dependent).")
     __properties: ClassVar[List[str]] = ["connection_id", "conn_type", "description", "host", "login", "schema", "port", "password", "extra", "team_name", "commit_on_success", "executor", "queue"]
@@ -161,7 +161,7 @@ class ConnectionTestRequestBody(BaseModel):
             "password": obj.get("password"),
             "extra": obj.get("extra"),
             "team_name": obj.get("team_name"),
-            "commit_on_success": obj.get("commit_on_success") if obj.get("commit_on_success") is not None else False,
+            "commit_on_success": obj.get("commit_on_success"),
             "executor": obj.get("executor"),
             "queue": obj.get("queue")
         })
