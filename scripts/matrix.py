@@ -162,7 +162,7 @@ def main() -> int:
         if report.exists():
             data = json.loads(report.read_text())
             data["commit"] = client_commit()
-            report.write_text(json.dumps(data, indent=2, sort_keys=True))
+            report.write_text(json.dumps(data, indent=2))
     if not args.no_doc:
         # every supported version, each from its latest report (its commit is in the doc)
         for version in MATRIX:

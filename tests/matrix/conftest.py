@@ -126,4 +126,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     data["seconds"] = round(time.time() - data.pop("started"), 1)
     data["exitstatus"] = int(exitstatus)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(data, indent=2, sort_keys=True))
+    Path(path).write_text(json.dumps(data, indent=2))

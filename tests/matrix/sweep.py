@@ -129,7 +129,7 @@ def sweep_operations(
             result.not_on_server.append(name)
             continue
         params = [_resolve(ours, p) for p in operation["parameters"]]
-        required = [p for p in params if p.get("required") and p.get("in") in ("path", "query")]
+        required = [p for p in params if p.get("required") and p.get("in") != "cookie"]
         if any(p["name"] not in known for p in required):
             result.needs_setup.append(name)
             continue
