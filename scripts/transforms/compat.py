@@ -471,21 +471,38 @@ def tolerate_unknown_enum_values(spec: Spec) -> None:
 
 @transform("v2")
 def leave_request_defaults_to_the_server(spec: Spec) -> None:
-    """Send a request field only when the caller sets it, not because the spec has a default.
+    """Do not send, unasked, a request field that an older supported server does not know.
 
     Found by the matrix suite on real 3.0.6 and 3.1.8 servers: ``clear_run`` (``POST
     .../dagRuns/{id}/clear``) answered 422 "body.only_new: Extra inputs are not permitted".
     ``DAGRunClearBody.only_new`` is newer than those releases, and the generated model sent
     its default (``false``) although nobody set it; the older servers' bodies forbid unknown
-    fields. A default in a request schema only documents what the server does when the field
-    is missing, so the model keeps no default: an unset field stays ``None`` and ``to_dict``
-    leaves it out, and each server applies its own default. Only schemas that appear in
-    requests and never in answers change (an answer's model still gets the spec's default).
+    fields. A field of a request-only schema that some compat spec's schema of the same name
+    lacks loses its default: left unset it stays ``None``, ``to_dict`` leaves it out, and
+    the server applies its own default. Fields every supported release knows keep theirs:
+    3.3.2's bulk pool update validates the fields it is sent against a model that requires
+    ``include_deferred``, so ``PoolBody`` must keep sending it.
     """
+    older = [_schemas(raw) for _, raw in load_compat_specs("v2")]
+
+    def known_to_all(schema_name: str, prop_name: str) -> bool:
+        for schemas in older:
+            schema = schemas.get(schema_name)
+            if not isinstance(schema, dict):
+                return False
+            if not any(prop_name in part.get("properties", {}) for part in _parts(schema)):
+                return False
+        return True
+
     schemas = _schemas(spec)
     for name in sorted(request_schema_names(spec) - response_schema_names(spec)):
         for part in _parts(schemas[name]):
             required = set(part.get("required", []))
             for prop_name, prop in part.get("properties", {}).items():
-                if isinstance(prop, dict) and "default" in prop and prop_name not in required:
+                if (
+                    isinstance(prop, dict)
+                    and "default" in prop
+                    and prop_name not in required
+                    and not known_to_all(name, prop_name)
+                ):
                     del prop["default"]

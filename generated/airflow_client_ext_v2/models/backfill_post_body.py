@@ -32,10 +32,10 @@ class BackfillPostBody(BaseModel):
     dag_id: StrictStr
     from_date: datetime
     to_date: datetime
-    run_backwards: Optional[StrictBool] = None
+    run_backwards: Optional[StrictBool] = False
     dag_run_conf: Optional[Dict[str, Any]] = None
     reprocess_behavior: Optional[ReprocessBehavior] = None
-    max_active_runs: Optional[StrictInt] = None
+    max_active_runs: Optional[StrictInt] = 10
     run_on_latest_version: Optional[StrictBool] = Field(default=None, description="Run on the latest bundle version of the Dag for each backfilled run. If not specified, falls back to the DAG-level ``rerun_with_latest_version`` parameter, then the ``[core] rerun_with_latest_version`` config option, and finally ``True`` (the historical default for backfills).")
     __properties: ClassVar[List[str]] = ["dag_id", "from_date", "to_date", "run_backwards", "dag_run_conf", "reprocess_behavior", "max_active_runs", "run_on_latest_version"]
 
@@ -103,10 +103,10 @@ class BackfillPostBody(BaseModel):
             "dag_id": obj.get("dag_id"),
             "from_date": obj.get("from_date"),
             "to_date": obj.get("to_date"),
-            "run_backwards": obj.get("run_backwards"),
+            "run_backwards": obj.get("run_backwards") if obj.get("run_backwards") is not None else False,
             "dag_run_conf": obj.get("dag_run_conf"),
             "reprocess_behavior": obj.get("reprocess_behavior"),
-            "max_active_runs": obj.get("max_active_runs"),
+            "max_active_runs": obj.get("max_active_runs") if obj.get("max_active_runs") is not None else 10,
             "run_on_latest_version": obj.get("run_on_latest_version")
         })
         return _obj

@@ -30,18 +30,18 @@ class ClearTaskInstancesBody(BaseModel):
     """
     Request body for Clear Task Instances endpoint.
     """ # noqa: E501
-    dry_run: Optional[StrictBool] = None
+    dry_run: Optional[StrictBool] = True
     start_date: Optional[datetime] = None
     end_date: Optional[datetime] = None
-    only_failed: Optional[StrictBool] = None
-    only_running: Optional[StrictBool] = None
-    reset_dag_runs: Optional[StrictBool] = None
+    only_failed: Optional[StrictBool] = True
+    only_running: Optional[StrictBool] = False
+    reset_dag_runs: Optional[StrictBool] = True
     task_ids: Optional[List[TaskIdsInner]] = Field(default=None, description="A list of `task_id` or [`task_id`, `map_index`]. If only the `task_id` is provided for a mapped task, all of its map indices will be targeted.")
     dag_run_id: Optional[StrictStr] = None
-    include_upstream: Optional[StrictBool] = None
-    include_downstream: Optional[StrictBool] = None
-    include_future: Optional[StrictBool] = None
-    include_past: Optional[StrictBool] = None
+    include_upstream: Optional[StrictBool] = False
+    include_downstream: Optional[StrictBool] = False
+    include_future: Optional[StrictBool] = False
+    include_past: Optional[StrictBool] = False
     run_on_latest_version: Optional[StrictBool] = Field(default=None, description="(Experimental) Run on the latest bundle version of the dag after clearing the task instances. If not specified, falls back to the DAG-level ``rerun_with_latest_version`` parameter, then the ``[core] rerun_with_latest_version`` config option, and finally ``False`` (the historical default for clear/rerun).")
     prevent_running_task: Optional[StrictBool] = None
     note: Optional[Annotated[str, Field(strict=True, max_length=1000)]] = None
@@ -134,18 +134,18 @@ class ClearTaskInstancesBody(BaseModel):
             return cls.model_validate(obj)
 
         _obj = cls.model_validate({
-            "dry_run": obj.get("dry_run"),
+            "dry_run": obj.get("dry_run") if obj.get("dry_run") is not None else True,
             "start_date": obj.get("start_date"),
             "end_date": obj.get("end_date"),
-            "only_failed": obj.get("only_failed"),
-            "only_running": obj.get("only_running"),
-            "reset_dag_runs": obj.get("reset_dag_runs"),
+            "only_failed": obj.get("only_failed") if obj.get("only_failed") is not None else True,
+            "only_running": obj.get("only_running") if obj.get("only_running") is not None else False,
+            "reset_dag_runs": obj.get("reset_dag_runs") if obj.get("reset_dag_runs") is not None else True,
             "task_ids": [TaskIdsInner.from_dict(_item) for _item in obj["task_ids"]] if obj.get("task_ids") is not None else None,
             "dag_run_id": obj.get("dag_run_id"),
-            "include_upstream": obj.get("include_upstream"),
-            "include_downstream": obj.get("include_downstream"),
-            "include_future": obj.get("include_future"),
-            "include_past": obj.get("include_past"),
+            "include_upstream": obj.get("include_upstream") if obj.get("include_upstream") is not None else False,
+            "include_downstream": obj.get("include_downstream") if obj.get("include_downstream") is not None else False,
+            "include_future": obj.get("include_future") if obj.get("include_future") is not None else False,
+            "include_past": obj.get("include_past") if obj.get("include_past") is not None else False,
             "run_on_latest_version": obj.get("run_on_latest_version"),
             "prevent_running_task": obj.get("prevent_running_task"),
             "note": obj.get("note")

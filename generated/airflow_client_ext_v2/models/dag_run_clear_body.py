@@ -28,8 +28,8 @@ class DAGRunClearBody(BaseModel):
     """
     Dag Run serializer for clear endpoint body.
     """ # noqa: E501
-    dry_run: Optional[StrictBool] = None
-    only_failed: Optional[StrictBool] = None
+    dry_run: Optional[StrictBool] = True
+    only_failed: Optional[StrictBool] = False
     only_new: Optional[StrictBool] = Field(default=None, description="Only queue newly added tasks in the latest Dag version without clearing existing tasks.")
     run_on_latest_version: Optional[StrictBool] = Field(default=None, description="(Experimental) Run on the latest bundle version of the Dag after clearing. If not specified, falls back to the DAG-level ``rerun_with_latest_version`` parameter, then the ``[core] rerun_with_latest_version`` config option, and finally ``False``.")
     note: Optional[Annotated[str, Field(strict=True, max_length=1000)]] = None
@@ -96,8 +96,8 @@ class DAGRunClearBody(BaseModel):
             return cls.model_validate(obj)
 
         _obj = cls.model_validate({
-            "dry_run": obj.get("dry_run"),
-            "only_failed": obj.get("only_failed"),
+            "dry_run": obj.get("dry_run") if obj.get("dry_run") is not None else True,
+            "only_failed": obj.get("only_failed") if obj.get("only_failed") is not None else False,
             "only_new": obj.get("only_new"),
             "run_on_latest_version": obj.get("run_on_latest_version"),
             "note": obj.get("note")

@@ -31,8 +31,8 @@ class DAGRunsBatchBody(BaseModel):
     List Dag Runs body for batch endpoint.
     """ # noqa: E501
     order_by: Optional[StrictStr] = None
-    page_offset: Optional[Annotated[int, Field(strict=True, ge=0)]] = None
-    page_limit: Optional[Annotated[int, Field(strict=True, ge=0)]] = None
+    page_offset: Optional[Annotated[int, Field(strict=True, ge=0)]] = 0
+    page_limit: Optional[Annotated[int, Field(strict=True, ge=0)]] = 100
     dag_ids: Optional[List[StrictStr]] = None
     states: Optional[List[Optional[DagRunState]]] = None
     run_after_gte: Optional[datetime] = None
@@ -230,8 +230,8 @@ class DAGRunsBatchBody(BaseModel):
 
         _obj = cls.model_validate({
             "order_by": obj.get("order_by"),
-            "page_offset": obj.get("page_offset"),
-            "page_limit": obj.get("page_limit"),
+            "page_offset": obj.get("page_offset") if obj.get("page_offset") is not None else 0,
+            "page_limit": obj.get("page_limit") if obj.get("page_limit") is not None else 100,
             "dag_ids": obj.get("dag_ids"),
             "states": obj.get("states"),
             "run_after_gte": obj.get("run_after_gte"),

@@ -31,10 +31,10 @@ class PatchTaskInstanceBody(BaseModel):
     """ # noqa: E501
     new_state: Optional[TaskInstanceState] = None
     note: Optional[Annotated[str, Field(strict=True, max_length=1000)]] = None
-    include_upstream: Optional[StrictBool] = None
-    include_downstream: Optional[StrictBool] = None
-    include_future: Optional[StrictBool] = None
-    include_past: Optional[StrictBool] = None
+    include_upstream: Optional[StrictBool] = False
+    include_downstream: Optional[StrictBool] = False
+    include_future: Optional[StrictBool] = False
+    include_past: Optional[StrictBool] = False
     __properties: ClassVar[List[str]] = ["new_state", "note", "include_upstream", "include_downstream", "include_future", "include_past"]
 
     model_config = ConfigDict(
@@ -100,10 +100,10 @@ class PatchTaskInstanceBody(BaseModel):
         _obj = cls.model_validate({
             "new_state": obj.get("new_state"),
             "note": obj.get("note"),
-            "include_upstream": obj.get("include_upstream"),
-            "include_downstream": obj.get("include_downstream"),
-            "include_future": obj.get("include_future"),
-            "include_past": obj.get("include_past")
+            "include_upstream": obj.get("include_upstream") if obj.get("include_upstream") is not None else False,
+            "include_downstream": obj.get("include_downstream") if obj.get("include_downstream") is not None else False,
+            "include_future": obj.get("include_future") if obj.get("include_future") is not None else False,
+            "include_past": obj.get("include_past") if obj.get("include_past") is not None else False
         })
         return _obj
 

@@ -31,7 +31,7 @@ class PoolBody(BaseModel):
     name: Annotated[str, Field(strict=True, max_length=256)]
     slots: Annotated[int, Field(strict=True, ge=-1)] = Field(description="Number of slots. Use -1 for unlimited.")
     description: Optional[StrictStr] = None
-    include_deferred: Optional[StrictBool] = None
+    include_deferred: Optional[StrictBool] = False
     team_name: Optional[Annotated[str, Field(strict=True, max_length=50)]] = None
     __properties: ClassVar[List[str]] = ["name", "slots", "description", "include_deferred", "team_name"]
 
@@ -99,7 +99,7 @@ class PoolBody(BaseModel):
             "name": obj.get("name"),
             "slots": obj.get("slots"),
             "description": obj.get("description"),
-            "include_deferred": obj.get("include_deferred"),
+            "include_deferred": obj.get("include_deferred") if obj.get("include_deferred") is not None else False,
             "team_name": obj.get("team_name")
         })
         return _obj

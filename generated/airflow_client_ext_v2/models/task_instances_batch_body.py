@@ -57,8 +57,8 @@ class TaskInstancesBatchBody(BaseModel):
     pool: Optional[List[StrictStr]] = None
     queue: Optional[List[StrictStr]] = None
     executor: Optional[List[StrictStr]] = None
-    page_offset: Optional[Annotated[int, Field(strict=True, ge=0)]] = None
-    page_limit: Optional[Annotated[int, Field(strict=True, ge=0)]] = None
+    page_offset: Optional[Annotated[int, Field(strict=True, ge=0)]] = 0
+    page_limit: Optional[Annotated[int, Field(strict=True, ge=0)]] = 100
     order_by: Optional[StrictStr] = None
     __properties: ClassVar[List[str]] = ["dag_ids", "dag_run_ids", "task_ids", "state", "run_after_gte", "run_after_gt", "run_after_lte", "run_after_lt", "logical_date_gte", "logical_date_gt", "logical_date_lte", "logical_date_lt", "start_date_gte", "start_date_gt", "start_date_lte", "start_date_lt", "end_date_gte", "end_date_gt", "end_date_lte", "end_date_lt", "duration_gte", "duration_gt", "duration_lte", "duration_lt", "pool", "queue", "executor", "page_offset", "page_limit", "order_by"]
 
@@ -280,8 +280,8 @@ class TaskInstancesBatchBody(BaseModel):
             "pool": obj.get("pool"),
             "queue": obj.get("queue"),
             "executor": obj.get("executor"),
-            "page_offset": obj.get("page_offset"),
-            "page_limit": obj.get("page_limit"),
+            "page_offset": obj.get("page_offset") if obj.get("page_offset") is not None else 0,
+            "page_limit": obj.get("page_limit") if obj.get("page_limit") is not None else 100,
             "order_by": obj.get("order_by")
         })
         return _obj

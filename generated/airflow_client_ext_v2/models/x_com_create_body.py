@@ -29,7 +29,7 @@ class XComCreateBody(BaseModel):
     """ # noqa: E501
     key: StrictStr
     value: Optional[Any]
-    map_index: Optional[StrictInt] = None
+    map_index: Optional[StrictInt] = -1
     __properties: ClassVar[List[str]] = ["key", "value", "map_index"]
 
     model_config = ConfigDict(
@@ -90,7 +90,7 @@ class XComCreateBody(BaseModel):
         _obj = cls.model_validate({
             "key": obj.get("key"),
             "value": obj.get("value"),
-            "map_index": obj.get("map_index")
+            "map_index": obj.get("map_index") if obj.get("map_index") is not None else -1
         })
         return _obj
 

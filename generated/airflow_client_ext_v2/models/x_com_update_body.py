@@ -28,7 +28,7 @@ class XComUpdateBody(BaseModel):
     Payload serializer for updating an XCom entry.
     """ # noqa: E501
     value: Optional[Any]
-    map_index: Optional[StrictInt] = None
+    map_index: Optional[StrictInt] = -1
     __properties: ClassVar[List[str]] = ["value", "map_index"]
 
     model_config = ConfigDict(
@@ -88,7 +88,7 @@ class XComUpdateBody(BaseModel):
 
         _obj = cls.model_validate({
             "value": obj.get("value"),
-            "map_index": obj.get("map_index")
+            "map_index": obj.get("map_index") if obj.get("map_index") is not None else -1
         })
         return _obj
 
