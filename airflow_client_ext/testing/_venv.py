@@ -39,6 +39,9 @@ logger = logging.getLogger("airflow_client_ext.testing")
 CACHE_ENV_VAR = "AIRFLOW_CLIENT_EXT_CACHE"
 INSTALLER_ENV_VAR = "AIRFLOW_CLIENT_EXT_INSTALLER"
 READY_MARKER = ".airflow-client-ext-ready.json"
+#: bumped when the way venvs are built changes, so that older cached venvs are rebuilt
+#: (2: uv compiles bytecode; without it every Airflow process start compiled its imports)
+BUILD_LAYOUT = 2
 _LOCK_TIMEOUT = 3600.0
 
 
@@ -144,7 +147,7 @@ def _is_ready(path: Path, version: str) -> bool:
         info = json.loads(marker.read_text())
     except (OSError, ValueError):
         return False
-    if info.get("version") != version:
+    if info.get("version") != version or info.get("layout", 1) < BUILD_LAYOUT:
         return False
     python = path / "bin" / "python"
     if not (path / "bin" / "airflow").exists() or not python.exists():
@@ -234,6 +237,7 @@ def ensure_venv(
             "pip_args": list(pip_args),
             "python": python or sys.executable,
             "installer": tool,
+            "layout": BUILD_LAYOUT,
             "seconds": round(seconds, 1),
             "created_at": time.time(),
         }
@@ -272,7 +276,9 @@ def _build(
         steps = [
             # --seed: pip and setuptools in the venv, as `python -m venv` gives
             [uv, "venv", "--quiet", "--seed", "--python", python, str(path)],
-            [uv, "pip", "install", "--python", venv_python, *requirements],
+            # --compile-bytecode: as pip does; the servers run with PYTHONDONTWRITEBYTECODE,
+            # so without it every Airflow process (and task) compiles its imports again
+            [uv, "pip", "install", "--compile-bytecode", "--python", venv_python, *requirements],
         ]
     else:
         steps = [
