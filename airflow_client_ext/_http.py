@@ -56,10 +56,24 @@ def redact_headers(headers: dict[str, str], sensitive: frozenset[str]) -> dict[s
     return {k: (REDACTED if k.lower() in sensitive else v) for k, v in headers.items()}
 
 
+def secret_pattern(secret: str) -> re.Pattern[str]:
+    """Where ``secret`` stands as a value: not inside a longer word.
+
+    An edge of the secret that is a letter or digit must not touch another letter or digit:
+    with the password ``admin``, ``user admin:`` is masked but ``administrator`` is left
+    alone. An edge that is punctuation (``p@ss!``) needs no such guard. The testing plugin's
+    secrets guard looks for leaks with the same rule, so what is masked and what counts as a
+    leak never disagree.
+    """
+    head = r"(?<![0-9A-Za-z])" if secret[:1].isalnum() else ""
+    tail = r"(?![0-9A-Za-z])" if secret[-1:].isalnum() else ""
+    return re.compile(head + re.escape(secret) + tail)
+
+
 def redact_text(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
+    """``text`` with each secret masked as ``***`` where it stands as a value."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = secret_pattern(secret).sub(REDACTED, text)
     return text
 
 

@@ -33,7 +33,8 @@ def run_version(version: str, pytest_args: list[str]) -> tuple[int, float, Path]
     report.unlink(missing_ok=True)
     cmd = [
         sys.executable, "-m", "pytest", "tests/matrix", "-p", "no:cacheprovider",
-        "--airflow-version", version, "--matrix-report", str(report), *pytest_args,
+        "--airflow-version", version, "--airflow-secrets-guard",
+        "--matrix-report", str(report), *pytest_args,
     ]  # fmt: skip
     print(f"\n=== Airflow {version}: {' '.join(cmd[3:])}", flush=True)
     t0 = time.monotonic()

@@ -1,6 +1,9 @@
 """Shared by every suite: the servers started by the airflow_client_ext.testing plugin serve
 a session copy of tests/dags (or of --airflow-dags), so that tests may add DAG files without
-touching the repository, and every suite of a session shares one server per version."""
+touching the repository, and every suite of a session shares one server per version.
+
+The suites run with ``--airflow-secrets-guard``: the fixed secrets the tests use are added
+here, the ones a test makes up by the test itself (``secrets_guard.add``)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+from airflow_client_ext.testing.secrets_guard import SecretsGuard
 
 DAGS = Path(__file__).resolve().parent / "dags"
 
@@ -24,3 +29,21 @@ def airflow_dags_folder(
     for path in sorted(source.glob("*.py")):
         shutil.copy2(path, folder / path.name)
     return folder
+
+
+#: passwords, connection passwords and other secrets written into the tests themselves
+SUITE_SECRETS = (
+    "S3cret-Wrong-cli-pw-xyz",
+    "S3cret-Wrong-pw-xyz",
+    "s3cret",
+    "conn-s3cret",
+    "db-s3cret",
+    "not-visible-1",
+    "basic-auth-of-the-harness",
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _suite_secrets(secrets_guard: SecretsGuard) -> None:
+    for secret in SUITE_SECRETS:
+        secrets_guard.add(secret, f"the suite's secret {secret[:2]}...")

@@ -43,6 +43,7 @@ import pytest
 from . import DEFAULT_VERSIONS
 
 if TYPE_CHECKING:
+    from .secrets_guard import SecretsGuard
     from .server import AirflowInstance
 
 logger = logging.getLogger("airflow_client_ext.testing")
@@ -108,6 +109,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="KEY=VALUE",
         help="Extra environment (Airflow config) for the servers started for the session, "
         "e.g. AIRFLOW__API__EXPOSE_CONFIG=True (repeatable).",
+    )
+    group.addoption(
+        "--airflow-secrets-guard",
+        dest="airflow_secrets_guard",
+        action="store_true",
+        default=False,
+        help="Fail any test whose output, DEBUG logs or error texts show a secret of the "
+        "session (the started servers' passwords, what tests add with the secrets_guard "
+        "fixture, any JWT).",
     )
     group.addoption(
         "--airflow-startup-timeout",
@@ -211,6 +221,9 @@ class _Pool:
                     startup_timeout=self.config.getoption("airflow_startup_timeout", 180.0),
                     progress=self._progress(),
                 )
+                self.config.stash[_GUARD_KEY].add_password(
+                    server.username, server.password, f"Airflow {target}'s admin password"
+                )
                 server.start()
         except Exception as exc:
             self.failures[key] = exc
@@ -250,12 +263,30 @@ def _remote_credentials(config: pytest.Config) -> tuple[str, str]:
 
 
 _POOL_KEY = pytest.StashKey[_Pool]()
+_GUARD_KEY = pytest.StashKey["SecretsGuard"]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     pool = _Pool(config)
     config.stash[_POOL_KEY] = pool
     config.add_cleanup(pool.close)  # also runs after KeyboardInterrupt
+    from .secrets_guard import GuardPlugin, SecretsGuard  # small: pytest and the errors
+
+    guard = SecretsGuard()
+    config.stash[_GUARD_KEY] = guard
+    if config.getoption("airflow_secrets_guard", False):
+        guarding = GuardPlugin(guard)
+        guarding.start()
+        config.add_cleanup(guarding.stop)
+        config.pluginmanager.register(guarding, "airflow-client-ext-secrets-guard")
+
+
+@pytest.fixture(scope="session")
+def secrets_guard(request: pytest.FixtureRequest) -> SecretsGuard:
+    """The session's :class:`~airflow_client_ext.testing.secrets_guard.SecretsGuard`:
+    ``secrets_guard.add(secret, label)`` watches one more secret (with
+    ``--airflow-secrets-guard``; without it, adding is harmless and nothing is watched)."""
+    return request.config.stash[_GUARD_KEY]
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -435,7 +436,8 @@ class AirflowServer(AirflowInstance):
             ``username="alice@EXAMPLE.TEST"`` to make the admin one.
         krb5_config: the ``krb5.conf`` the server's processes use (``KRB5_CONFIG``).
         startup_timeout: seconds for migration plus health (provisioning not included).
-        username, password: the admin user to create.
+        username, password: the admin user to create; the password defaults to a new random
+            one (read it back as ``server.password``), so a leak of it is easy to spot.
         port: the API/webserver port (default: a free one).
         home: AIRFLOW_HOME to use (kept after stop); default: a temp folder removed at stop
             unless ``keep_home`` or ``$AIRFLOW_CLIENT_EXT_KEEP_HOME`` is set.
@@ -460,7 +462,7 @@ class AirflowServer(AirflowInstance):
         krb5_config: str | os.PathLike[str] | None = None,
         startup_timeout: float = 180.0,
         username: str = "admin",
-        password: str = "admin",  # noqa: S107 - a throwaway server's admin
+        password: str | None = None,
         port: int | None = None,
         home: str | os.PathLike[str] | None = None,
         keep_home: bool = False,
@@ -471,6 +473,7 @@ class AirflowServer(AirflowInstance):
         progress: Callable[[str], None] | None = None,
     ) -> None:
         _major(version)  # validate early
+        password = password or f"pw-{secrets.token_urlsafe(12)}-x"
         super().__init__("http://127.0.0.1:0", username, password, version)
         self.dags_folder = Path(dags_folder).resolve() if dags_folder is not None else None
         if self.dags_folder is not None and not self.dags_folder.is_dir():
@@ -510,6 +513,7 @@ class AirflowServer(AirflowInstance):
         self.timings: dict[str, float] = {}
         self.server_id = uuid.uuid4().hex
         self._popens: dict[str, subprocess.Popen[bytes]] = {}
+        self._launch_args: dict[str, list[str]] = {}
         self._logs: list[IO[bytes]] = []
         self._watchdog: subprocess.Popen[bytes] | None = None
         self._tracker = _procs.Tracker(self.server_id)
@@ -853,7 +857,37 @@ class AirflowServer(AirflowInstance):
         del self._popens[name]
         self._tracker.remove_group(proc.pid)
 
+    def restart_api_server(self, *, down_for: float = 0.0, timeout: float = 120.0) -> float:
+        """Kill the API server (Airflow 2: the webserver) with SIGKILL to its process group,
+        keep it down ``down_for`` seconds, start it again and wait until it answers.
+
+        For tests of clients that must ride out a restart. Returns the seconds from the kill
+        to the first healthy answer.
+        """
+        name = "webserver" if self.major < 3 else "api-server"
+        proc = self._popens[name]
+        killed = time.monotonic()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        self._tracker.remove_group(proc.pid)
+        time.sleep(down_for)
+        self._launch(name, self._launch_args[name])
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.health(timeout=5)
+                return time.monotonic() - killed
+            except (AirflowServerError, OSError) as exc:
+                if time.monotonic() > deadline:
+                    raise AirflowServerError(
+                        f"Airflow {self.version}: the {name} did not answer {timeout:.0f} s "
+                        f"after its restart ({exc})\n{self._tails(name)}"
+                    ) from exc
+            time.sleep(0.2)
+
     def _launch(self, name: str, args: list[str]) -> None:
+        self._launch_args[name] = args
         log = self._open_log(name)
         proc = subprocess.Popen(  # noqa: S603 - the venv's airflow
             self._airflow_cmd(args),

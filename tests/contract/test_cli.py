@@ -83,6 +83,13 @@ class Outcome:
         return doc
 
 
+def shown(args: tuple[str, ...], outcome: Outcome) -> Outcome:
+    """Print what the command showed: the secrets guard (--airflow-secrets-guard) watches the
+    test's output, so every CLI run of the suite is checked for leaks."""
+    print(f"$ airflow-client-ext {' '.join(args)}\n{outcome!r}")
+    return outcome
+
+
 def run_cli(server: AirflowInstance, *args: str, timeout: float = 120, **env: str) -> Outcome:
     proc = subprocess.run(
         [*cli_command(), *args],
@@ -92,7 +99,7 @@ def run_cli(server: AirflowInstance, *args: str, timeout: float = 120, **env: st
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
-    return Outcome(proc.returncode, proc.stdout, proc.stderr)
+    return shown(args, Outcome(proc.returncode, proc.stdout, proc.stderr))
 
 
 def run_cli_in_terminal(server: AirflowInstance, *args: str, timeout: float = 120) -> Outcome:
@@ -127,7 +134,7 @@ def run_cli_in_terminal(server: AirflowInstance, *args: str, timeout: float = 12
     finally:
         os.close(master)
     screen = ANSI.sub("", b"".join(chunks).decode("utf-8", "replace"))
-    return Outcome(code, screen, "")
+    return shown(args, Outcome(code, screen, ""))
 
 
 def unique(prefix: str) -> str:
@@ -337,7 +344,7 @@ def test_bad_password_exits_3_and_never_shows_it(dags: AirflowInstance) -> None:
 
 
 def test_verbose_logs_show_requests_but_no_credentials(dags: AirflowInstance) -> None:
-    out = run_cli(dags, "-vv", "runs", "quick_success", "--limit", "1")
+    out = run_cli(dags, "-vv", "--json", "runs", "quick_success", "--limit", "1")
     assert out.code == 0, out
     assert "GET /api/" in out.stderr
     assert "Authorization" in out.stderr, out  # the header is logged, its value redacted

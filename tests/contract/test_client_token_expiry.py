@@ -22,6 +22,7 @@ from airflow_client_ext import AirflowClient, TokenAuth
 from airflow_client_ext.errors import AuthenticationError, PermissionDeniedError
 from airflow_client_ext.testing import AirflowServer
 from airflow_client_ext.testing.plugin import airflow_targets
+from airflow_client_ext.testing.secrets_guard import SecretsGuard
 
 LIFETIME = 5  # seconds
 LEEWAY = 1  # seconds
@@ -46,7 +47,10 @@ def expiring_server(
     airflow3_version: str,
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
+    secrets_guard: SecretsGuard,
 ) -> Iterator[AirflowServer]:
+    secrets_guard.add(ADMIN_PASSWORD, "the expiry server's admin password")
+    secrets_guard.add(VIEWER_PASSWORD, "the expiry server's viewer password")
     folder = tmp_path_factory.mktemp("client-expiry")
     dags = folder / "dags"
     dags.mkdir()

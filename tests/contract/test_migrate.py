@@ -22,6 +22,7 @@ from airflow_client_ext.cli import cli
 from airflow_client_ext.migration import MigrationItem
 from airflow_client_ext.starship import StarshipConnection, StarshipVariable
 from airflow_client_ext.testing import AirflowInstance, AirflowServer
+from airflow_client_ext.testing.secrets_guard import SecretsGuard
 
 N_VARIABLES = 100
 N_POOLS = 5
@@ -43,7 +44,16 @@ def v3_target() -> Iterator[AirflowServer]:
         yield server
 
 
-def seed(client: AirflowClient, prefix: str, *, variables: int, connections: int) -> None:
+def seed(
+    client: AirflowClient,
+    prefix: str,
+    guard: SecretsGuard,
+    *,
+    variables: int,
+    connections: int,
+) -> None:
+    for i in range(connections):
+        guard.add(f"pw-{prefix}-{i}-secret", "a seeded connection's password")
     starship = client.starship
     for i in range(variables):
         starship.create_variable(StarshipVariable(f"{prefix}var_{i:04d}", f"value {i}", f"d{i}"))
@@ -87,12 +97,12 @@ def kinds(report: MigrationReport, outcome: str) -> dict[str, int]:
 
 
 def test_migration_with_history_on_the_same_major(
-    pair: tuple[AirflowServer, AirflowServer],
+    pair: tuple[AirflowServer, AirflowServer], secrets_guard: SecretsGuard
 ) -> None:
     source_server, target_server = pair
     source, target = client_for(source_server), client_for(target_server)
     prefix = "mig_"
-    seed(source, prefix, variables=N_VARIABLES, connections=N_CONNECTIONS)
+    seed(source, prefix, secrets_guard, variables=N_VARIABLES, connections=N_CONNECTIONS)
     source.wait_for_dag(DAG, timeout=300)
     source.trigger_and_wait(DAG, unpause=True, timeout=300)  # one real run, unpaused
     clone_history(source, DAG, N_RUNS)
@@ -149,12 +159,12 @@ def test_migration_with_history_on_the_same_major(
 
 
 def test_an_interrupted_migration_says_what_it_did_and_resumes(
-    pair: tuple[AirflowServer, AirflowServer],
+    pair: tuple[AirflowServer, AirflowServer], secrets_guard: SecretsGuard
 ) -> None:
     source_server, target_server = pair
     source, target = client_for(source_server), client_for(target_server)
     prefix = "int_"
-    seed(source, prefix, variables=100, connections=0)
+    seed(source, prefix, secrets_guard, variables=100, connections=0)
 
     class Crash(Exception):
         pass
@@ -196,11 +206,13 @@ def test_an_interrupted_migration_says_what_it_did_and_resumes(
 
 @pytest.mark.parametrize("pair", ["2.11.2"], indirect=True, ids=["airflow-2.11.2"])
 def test_migration_from_airflow_2_to_airflow_3(
-    pair: tuple[AirflowServer, AirflowServer], v3_target: AirflowServer
+    pair: tuple[AirflowServer, AirflowServer],
+    v3_target: AirflowServer,
+    secrets_guard: SecretsGuard,
 ) -> None:
     source, target = client_for(pair[0]), client_for(v3_target)
     prefix = "x23_"
-    seed(source, prefix, variables=20, connections=5)
+    seed(source, prefix, secrets_guard, variables=20, connections=5)
     source.wait_for_dag("echo_conf", timeout=300)
     source.unpause("echo_conf")
     target.wait_for_dag("echo_conf", timeout=300)
@@ -234,8 +246,8 @@ def test_migration_from_airflow_2_to_airflow_3(
     # the CLI prints the same report, and no secret
     env = {
         f"AIRFLOW_{side}_{key}": value
-        for side in ("SOURCE", "TARGET")
-        for key, value in (("USERNAME", "admin"), ("PASSWORD", "admin"))
+        for side, server in (("SOURCE", pair[0]), ("TARGET", v3_target))
+        for key, value in (("USERNAME", server.username), ("PASSWORD", server.password))
     }
     argv = ["migrate", "--from", pair[0].url, "--to", v3_target.url, "--dag-id", "echo_conf"]
     as_json = CliRunner().invoke(cli, ["--json", *argv], env=env)

@@ -26,12 +26,13 @@ from kerberos_support import Krb5Env, Realm
 from krb5realm import Krb5Realm
 
 from airflow_client_ext.testing import AirflowServer, airflow_fqdn
+from airflow_client_ext.testing.secrets_guard import SecretsGuard
 
 AIRFLOW2 = "2.11.2"
 
 
 @pytest.fixture(scope="session")
-def realm(request: pytest.FixtureRequest) -> Iterator[Realm]:
+def realm(request: pytest.FixtureRequest, secrets_guard: SecretsGuard) -> Iterator[Realm]:
     host = airflow_fqdn()
     kdc = Krb5Realm(hostname=host)
     try:  # the KDC stops by its process group, even if set-up fails
@@ -39,6 +40,8 @@ def realm(request: pytest.FixtureRequest) -> Iterator[Realm]:
         kdc.start()
         keytabs = {name: kdc.add_principal(name) for name in ("alice", "bob")}
         keytabs["service"] = kdc.add_principal(f"airflow/{host}")
+        for name, keytab in keytabs.items():
+            secrets_guard.add(Path(keytab).read_bytes(), f"the keytab of {name}")
         seconds = time.monotonic() - started
         say(
             request.config,
