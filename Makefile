@@ -12,7 +12,7 @@ TOOLS_STAMP := $(TOOLS)/.installed-$(OPENAPI_GENERATOR_VERSION)
 GENERATOR := $(TOOLS)/bin/openapi-generator-cli
 TOX := $(TOOLS)/bin/tox
 
-.PHONY: help system-deps tools spec lock-authored generate check-generated lint unit test matrix bench demo clean
+.PHONY: help system-deps tools spec lock-authored generate check-generated lint unit test matrix soak schemathesis bench demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -50,6 +50,12 @@ test: system-deps $(TOOLS_STAMP) ## what CI runs: drift check, lint, unit, contr
 
 matrix: system-deps $(TOOLS_STAMP) ## the matrix suite on every supported minor, one at a time; writes docs/compatibility.md
 	$(TOX) run -e matrix
+
+soak: system-deps $(TOOLS_STAMP) ## the fault soak (>= 1,000 calls through faults, API server restarts) on 2.11.2 and 3.3.2
+	$(TOX) run -e soak
+
+schemathesis: system-deps $(TOOLS_STAMP) ## schemathesis on every GET against real 2.11.2 and 3.3.2 (25 examples each; CI runs 3)
+	$(TOX) run -e schemathesis
 
 bench: $(TOOLS_STAMP) ## benchmarks: import time against eager generation and the official client
 	$(TOX) run -e bench

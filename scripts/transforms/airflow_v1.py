@@ -276,3 +276,28 @@ def extra_links_are_a_map(spec: Spec) -> None:
         "link has no URL yet).",
         "additionalProperties": {"type": "string", "nullable": True},
     }
+
+
+@transform("v1")
+def errors_are_problem_json(spec: Spec) -> None:
+    """Declare the error answers as ``application/problem+json`` too, as Airflow 2 sends them.
+
+    Found by schemathesis (tests/contract/test_schemathesis.py) against 2.11.2: every error
+    answer of ``/api/v1`` (404, 400, 401, 403, ...) comes from connexion's problem handler
+    with ``Content-Type: application/problem+json`` (RFC 7807), while the spec's shared
+    responses (``components/responses``: BadRequest, NotFound, ...) declare
+    ``application/json``. The schema (``Error``: type, title, status, detail, instance) is
+    right; the media type is added (``application/json`` stays first, so the generated
+    clients' Accept header stays ``application/json``: a bodiless DELETE would otherwise ask
+    for ``application/problem+json`` only). The transport reads either.
+    """
+    responses = spec.get("components", {}).get("responses", {})
+    for response in responses.values():
+        content = response.get("content") if isinstance(response, dict) else None
+        if not isinstance(content, dict) or "application/json" not in content:
+            continue
+        schema = content["application/json"].get("schema", {})
+        if schema.get("$ref") == "#/components/schemas/Error":
+            content.setdefault(
+                "application/problem+json", copy.deepcopy(content["application/json"])
+            )

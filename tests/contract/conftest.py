@@ -34,6 +34,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fail unless each spec whose server ran had at least this share of its "
         "operations exercised (0.85 = 85%%)",
     )
+    parser.addoption(
+        "--schemathesis-examples",
+        type=int,
+        default=3,
+        help="examples schemathesis generates per GET operation (test_schemathesis.py)",
+    )
 
 
 def _item_api(item: pytest.Item) -> str | None:

@@ -20,6 +20,7 @@ from transforms.airflow_v1 import (
     PROPERTIES_NAMED_DIFFERENTLY,
     SCHEMAS_THE_SPEC_LACKS,
     declare_properties_as_the_server_sends_them,
+    errors_are_problem_json,
     extra_links_are_a_map,
     tell_clear_dag_run_answers_apart,
     use_the_servers_property_names,
@@ -346,3 +347,34 @@ def test_found_transforms_are_registered_in_order() -> None:
         "extra_links_are_a_map",
     ]
     assert [n for n in names if n in found] == found
+
+
+def test_errors_are_problem_json_adds_the_media_type_of_error_answers() -> None:
+    error = {"schema": ref("Error")}
+    spec: Spec = {
+        "components": {
+            "responses": {
+                "NotFound": {"description": "x", "content": {"application/json": error}},
+                "Other": {"description": "y", "content": {"application/json": {"schema": {}}}},
+            }
+        }
+    }
+    errors_are_problem_json(spec)
+    responses = spec["components"]["responses"]
+    assert responses["NotFound"]["content"] == {
+        "application/json": error,
+        "application/problem+json": error,
+    }
+    assert responses["Other"]["content"] == {"application/json": {"schema": {}}}
+    again = copy.deepcopy(spec)
+    errors_are_problem_json(again)
+    assert again == spec
+
+
+def test_the_real_v1_spec_declares_its_errors_as_application_json() -> None:
+    upstream = yaml.safe_load((ROOT / "openapi" / "airflow-v1.yaml").read_text())
+    shared = upstream["components"]["responses"]
+    assert all("application/json" in r["content"] for r in shared.values())
+    fixed = apply_transforms("v1", upstream)["components"]["responses"]
+    wanted = ["application/json", "application/problem+json"]
+    assert all(list(r["content"]) == wanted for r in fixed.values())

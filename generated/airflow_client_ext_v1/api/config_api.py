@@ -281,7 +281,8 @@ class ConfigApi:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
                     'application/json', 
-                    'text/plain'
+                    'text/plain', 
+                    'application/problem+json'
                 ]
             )
 
@@ -565,7 +566,8 @@ class ConfigApi:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
                     'application/json', 
-                    'text/plain'
+                    'text/plain', 
+                    'application/problem+json'
                 ]
             )
 
