@@ -30,6 +30,7 @@ Semantics:
   otherwise the whole body is read first and sent with a ``Content-Length``.
 * ``proxy.log`` is a snapshot list of :class:`Record`; ``action`` is one of ``"forwarded"``,
   ``"status <code>"``, ``"reset-before"``, ``"reset-after"``, ``"delay <seconds>"``,
+  ``"truncate"``,
   ``"not-found"`` (outside the mount prefix) or ``"upstream-error"`` (the upstream could not be
   reached: the client gets a 502 unless a reset was planned). A request is logged as soon as
   its head (and body, unless reset before) has been read, before it is forwarded or answered;
@@ -69,6 +70,7 @@ __all__ = [
     "ResetAfterRequest",
     "ResetBeforeRequest",
     "Status",
+    "Truncate",
 ]
 
 
@@ -112,14 +114,20 @@ class Delay:
 
 
 @dataclass(frozen=True)
+class Truncate:
+    """Forward the request, then relay the head of the upstream's answer (its full
+    ``Content-Length``) and only the first half of its body, and close the connection."""
+
+
+@dataclass(frozen=True)
 class Forward:
     """Explicit pass-through (useful in sequences)."""
 
 
-Fault: TypeAlias = Status | ResetBeforeRequest | ResetAfterRequest | Delay | Forward
+Fault: TypeAlias = Status | ResetBeforeRequest | ResetAfterRequest | Delay | Truncate | Forward
 Matcher: TypeAlias = str | Callable[[str, str], bool] | None
 _Test: TypeAlias = Callable[[str, str, str], bool]
-_FAULT_TYPES = (Status, ResetBeforeRequest, ResetAfterRequest, Delay, Forward)
+_FAULT_TYPES = (Status, ResetBeforeRequest, ResetAfterRequest, Delay, Truncate, Forward)
 
 
 @dataclass
@@ -550,6 +558,8 @@ class _Handler(BaseHTTPRequestHandler):
             entry = record("reset-after", body)
         elif isinstance(fault, Delay):
             entry = record(f"delay {float(fault.seconds)}", body)
+        elif isinstance(fault, Truncate):
+            entry = record("truncate", body)
         else:
             entry = record("forwarded", body)
         conn = proxy._connect()
@@ -577,6 +587,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if isinstance(fault, Delay) and proxy._stopping.wait(fault.seconds):
                 self.close_connection = True
+                return
+            if isinstance(fault, Truncate):
+                self._relay_half(response)
                 return
             self._relay(response)
         finally:
@@ -700,6 +713,18 @@ class _Handler(BaseHTTPRequestHandler):
         headers.append(("Content-Length", str(len(data))))
         self._send_head(status, response.reason, headers)
         self.wfile.write(data)
+
+    def _relay_half(self, response: http.client.HTTPResponse) -> None:
+        try:
+            data = response.read()
+        except http.client.IncompleteRead as exc:
+            data = exc.partial
+        keep = {"content-type", "date", "server"}
+        headers = [(k, v) for k, v in response.getheaders() if k.lower() in keep]
+        headers.append(("Content-Length", str(len(data))))
+        self._send_head(response.status, response.reason, headers)
+        self.wfile.write(data[: len(data) // 2])
+        self.close_connection = True  # a FIN before the announced length: a cut body
 
     def _read_upstream(self, response: http.client.HTTPResponse) -> bytes:
         try:
