@@ -17,7 +17,7 @@ import re
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -41,6 +41,7 @@ from ._body import (
     BodyLimitHit,
     BodyTooLarge,
     body_seconds,
+    iter_body,
     preloaded,
     read_body,
 )
@@ -238,6 +239,21 @@ class Transport:
         # The generated code asks for preload_content=False and then reads the whole body;
         # loading it here lets the loop inspect and retry. Streams use send() directly.
         return self.send(request, timeout=timeout, preload_content=True)
+
+    def stream_body(self, request: Request, response: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
+        """The chunks of a streamed answer (``send(..., preload_content=False)``) within
+        ``max_body_seconds``; a body that breaks off or trickles raises TransportError
+        (:class:`ResponseLimitError` for the deadline). Not retried: the caller has the
+        chunks already read."""
+        seconds = body_seconds(self.max_body_seconds, self.timeout)
+        try:
+            yield from iter_body(response, seconds)
+        except HTTPError as exc:
+            raise self.body_error(request, exc) from exc
+
+    def body_error(self, request: Request, exc: HTTPError) -> TransportError:
+        """The typed error for a body that could not be read (or went past a limit)."""
+        return self._transport_error(request, exc, 0, sent=True)
 
     # -- the loop ---------------------------------------------------------------------------
     def send(
