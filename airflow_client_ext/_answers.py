@@ -62,16 +62,16 @@ def checked_methods(api_client_class: Any) -> dict[str, Any]:
             raise _invalid(self, response_data, model, caller, exc.why, []) from None
         except ValidationError as exc:
             fields = _fields(exc)
-            why = "does not fit the model: " + "; ".join(fields[1])
+            why = "a body that does not fit the model: " + "; ".join(fields[1])
             raise _invalid(self, response_data, model, caller, why, fields[0]) from exc
         except ValueError as exc:  # json.JSONDecodeError, or a oneOf/anyOf that matched none
             why = _value_error(exc, response_data)
             raise _invalid(self, response_data, model, caller, why, []) from exc
         except (TypeError, AttributeError, KeyError) as exc:
-            why = f"does not fit the model ({type(exc).__name__}: {str(exc)[:200]})"
+            why = f"a body that does not fit the model ({type(exc).__name__}: {str(exc)[:200]})"
             raise _invalid(self, response_data, model, caller, why, []) from exc
         except api_exception as exc:  # "Unsupported content type", status 0
-            why = f"could not be read: {exc.reason}"
+            why = f"a body that could not be read: {exc.reason}"
             raise _invalid(self, response_data, model, caller, why, []) from exc
 
     return {"call_api": call_api, "response_deserialize": response_deserialize}
@@ -92,9 +92,9 @@ def _check_shape(response: Any) -> None:
     content_type = response.headers.get("Content-Type")
     body = response.data or b""
     if content_type is not None and not _JSON_TYPE.match(content_type):
-        raise _Shape(f"has Content-Type {content_type!r} where JSON was expected")
+        raise _Shape(f"Content-Type {content_type!r} where JSON was expected")
     if not body.strip():
-        raise _Shape(f"has an empty body ({len(body)} bytes) where JSON was expected")
+        raise _Shape(f"an empty body ({len(body)} bytes) where JSON was expected")
 
 
 def _fields(exc: Any) -> tuple[list[str], list[str]]:
@@ -121,10 +121,12 @@ def _fields(exc: Any) -> tuple[list[str], list[str]]:
 def _value_error(exc: ValueError, response: Any) -> str:
     pos = getattr(exc, "pos", None)
     if pos is not None and hasattr(exc, "msg"):  # json.JSONDecodeError
-        size = len(response.data or b"")
-        cut = " (truncated?)" if pos >= size - 1 else ""
-        return f"is not valid JSON{cut}: {exc.msg} at character {pos} of {size}"
-    return f"does not fit the model: {str(exc)[:300]}"
+        body = (response.data or b"").rstrip()
+        cut = "" if body.endswith((b"}", b"]")) else " (truncated? it ends mid-document)"
+        return (
+            f"a body that is not valid JSON{cut}: {exc.msg} at character {pos} ({len(body)} bytes)"
+        )
+    return f"a body that does not fit the model: {str(exc)[:300]}"
 
 
 def _operation(caller: Any) -> str | None:
@@ -165,7 +167,7 @@ def _invalid(
         else "client.api(...).<operation>_without_preload_content(...)"
     )
     message = (
-        f"{method} {path}{name} answered {response.status} with a body that "
+        f"{method} {path}{name} answered {response.status} with "
         f"{redact_text(why, secrets)}. Expected{expected} as in the spec this client was "
         f"generated from; server: Airflow {server_version}. What to do: if the server is "
         "right, this server's answer does not match the spec of airflow-client-ext "

@@ -159,8 +159,10 @@ def _declared_length(response: urllib3.BaseHTTPResponse) -> int | None:
 def _limit_socket_wait(response: urllib3.BaseHTTPResponse, left: float) -> None:
     """Let the next ``recv`` wait no longer than the deadline allows (urllib3 sets the
     socket's timeout again for the next request on this connection)."""
-    connection = response.connection
-    sock = getattr(connection, "sock", None)
+    sock = getattr(response.connection, "sock", None)
+    if sock is None:  # http.client let go of it (HTTP/1.0, Connection: close): the body's
+        raw = getattr(getattr(getattr(response, "_fp", None), "fp", None), "raw", None)
+        sock = getattr(raw, "_sock", None)  # reader still holds it
     if not isinstance(sock, socket.socket):
         return
     current = sock.gettimeout()

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, Protocol
@@ -81,7 +82,10 @@ def read_log(client: Any, request: Request, *, render: Render | None, tail: bool
     content_type = (response.headers.get("Content-Type") or "").lower()
     chunks = transport.stream_body(request, response)
     if render is not None and "ndjson" in content_type:
-        for line in _lines(chunks):
+        lines: Iterable[bytes] = _lines(chunks)
+        if tail:  # render only the lines that can be in the tail
+            lines = _last(lines, 4 * TAIL_BYTES)
+        for line in lines:
             sink.write(_render_line(line, render))
     elif render is not None and "json" in content_type:
         for item in _json_content(chunks, transport.max_body_bytes, request, transport):
@@ -105,6 +109,19 @@ def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
         rest = bytearray(chunk[cut + 1 :])
     if rest:
         yield bytes(rest)
+
+
+def _last(lines: Iterable[bytes], keep: int) -> deque[bytes]:
+    """The last lines of a stream, about ``keep`` bytes of them (a JSON line is longer than
+    the text it renders to)."""
+    kept: deque[bytes] = deque()
+    size = 0
+    for line in lines:
+        kept.append(line)
+        size += len(line)
+        while size > keep and len(kept) > 1:
+            size -= len(kept.popleft())
+    return kept
 
 
 def _render_line(line: bytes, render: Render) -> bytes:
