@@ -24,7 +24,13 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .auth import Auth, BasicAuth, BearerAuth, HeaderAuth, NoAuth, TokenAuth, WebLoginAuth
     from .client import AirflowClient
-    from .errors import DagPausedError, DagRunFailedError, WaitTimeoutError
+    from .errors import (
+        DagPausedError,
+        DagRunFailedError,
+        InvalidResponseError,
+        ResponseLimitError,
+        WaitTimeoutError,
+    )
     from .kerberos import KerberosAuth
     from .migration import MigrationError, MigrationReport, migrate
     from .models import Dag, DagRun, Health, ImportItem, ImportReport, TaskInstance
@@ -52,6 +58,8 @@ _LAZY = {
     "TaskInstance": ".models",
     "DagPausedError": ".errors",
     "DagRunFailedError": ".errors",
+    "InvalidResponseError": ".errors",
+    "ResponseLimitError": ".errors",
     "WaitTimeoutError": ".errors",
 }
 
@@ -68,10 +76,12 @@ __all__ = [
     "Health",
     "ImportItem",
     "ImportReport",
+    "InvalidResponseError",
     "KerberosAuth",
     "MigrationError",
     "MigrationReport",
     "NoAuth",
+    "ResponseLimitError",
     "RetryPolicy",
     "TaskInstance",
     "TokenAuth",

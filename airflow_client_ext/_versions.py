@@ -41,6 +41,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
+from ._http import Request
+from ._logs import Render, read_log
 from .models import MASK, Dag, DagRun, Health, TaskInstance, utc
 
 if TYPE_CHECKING:
@@ -275,10 +277,35 @@ class VersionAdapter:
             raw=raw,
         )
 
+    #: how a structured log line becomes text; None: the endpoint sends text
+    log_render: ClassVar[Render | None] = None
+
     def log_text(
-        self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int
+        self,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        try_number: int,
+        map_index: int,
+        *,
+        tail: bool = False,
     ) -> str:
+        """The log of one try, read as a stream (see :mod:`._logs`); ``tail``: only its
+        end (the last 64 KiB), for :func:`~airflow_client_ext.workflows.log_tail`."""
+        request = self.log_request(dag_id, run_id, task_id, try_number, map_index)
+        return read_log(self.client, request, render=type(self).log_render, tail=tail)
+
+    def log_request(
+        self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int
+    ) -> Request:
         raise NotImplementedError
+
+    def _log_url(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
+        return (
+            f"{self.client.api_url}/dags/{quote(dag_id, safe='')}/dagRuns/"
+            f"{quote(run_id, safe='')}/taskInstances/{quote(task_id, safe='')}/logs/"
+            f"{int(try_number)}?full_content=true"
+        )
 
     # -- health -----------------------------------------------------------------------------
     def health(self) -> Health:
@@ -396,22 +423,14 @@ class V1Adapter(VersionAdapter):
             body = self.model("ClearDagRun")(dry_run=False)
             self.api(self.run_api).clear_dag_run(dag_id, run_id, body)
 
-    def log_text(
+    def log_request(
         self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int
-    ) -> str:
+    ) -> Request:
         # JSON answers of Airflow 2 carry a Python repr of (host, text) pairs; text/plain
         # is the log itself
-        response = self.api("TaskInstanceApi").get_log_without_preload_content(
-            dag_id,
-            run_id,
-            task_id,
-            try_number,
-            full_content=True,
-            map_index=map_index if map_index >= 0 else None,
-            _headers={"Accept": "text/plain"},
-        )
-        data: bytes = response.data
-        return data.decode("utf-8", errors="replace")
+        url = self._log_url(dag_id, run_id, task_id, try_number)
+        url += f"&map_index={int(map_index)}" if map_index >= 0 else ""
+        return Request("GET", url, {"Accept": "text/plain"})
 
     def health(self) -> Health:
         raw = self.api("MonitoringApi").get_health()
@@ -544,16 +563,14 @@ class V2Adapter(VersionAdapter):
         body = self.model("DAGRunClearBody")(dry_run=False, only_failed=only_failed)
         self.api(self.run_api).clear_dag_run(dag_id, run_id, body)
 
-    def log_text(
+    log_render = render_log_message
+
+    def log_request(
         self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int
-    ) -> str:
-        answer = self.api("TaskInstanceApi").get_log(
-            dag_id, run_id, task_id, try_number, full_content=True, map_index=map_index
-        )
-        lines = []
-        for item in answer.content or ():
-            lines.append(render_log_message(getattr(item, "actual_instance", item)))
-        return "\n".join(lines) + ("\n" if lines else "")
+    ) -> Request:
+        # streamed as one JSON document per line; the JSON form holds them all at once
+        url = self._log_url(dag_id, run_id, task_id, try_number) + f"&map_index={int(map_index)}"
+        return Request("GET", url, {"Accept": "application/x-ndjson"})
 
     def health(self) -> Health:
         raw = self.api("MonitorApi").get_health()

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 import urllib3
 
 from . import features
+from ._answers import checked_methods
 from ._http import Request, safe_url
 from .auth import Auth, BasicAuth, BearerAuth, NoAuth, TokenAuth
 from .errors import ApiError, ConfigurationError, UnexpectedResponseError
@@ -90,6 +91,11 @@ class AirflowClient(Workflows):
     :param verify: verify TLS certificates (default True); ``ca_bundle`` names a CA file.
     :param client_cert: a client certificate file, or ``(cert_file, key_file)``.
     :param proxy: a proxy URL; by default the ``HTTPS_PROXY``/``NO_PROXY`` environment.
+    :param max_body_bytes: the largest answer read whole (64 MiB by default); a larger one
+        raises :class:`~airflow_client_ext.errors.ResponseLimitError`. Task logs are
+        streamed and not bound by it.
+    :param max_body_seconds: the time one answer's body may take to arrive (default: five
+        read timeouts, at least 30 s), however steadily it trickles in.
     """
 
     def __init__(
@@ -106,6 +112,8 @@ class AirflowClient(Workflows):
         proxy: str | None = None,
         trust_env: bool = True,
         user_agent: str | None = None,
+        max_body_bytes: int | None = None,
+        max_body_seconds: float | None = None,
     ) -> None:
         root, suffix = split_base_url(url)
         if api_version is not None and api_version not in API_VERSIONS:
@@ -132,6 +140,10 @@ class AirflowClient(Workflows):
             trust_env=trust_env,
             user_agent=user_agent,
         )
+        if max_body_bytes is not None or max_body_seconds is not None:
+            self._transport = self._transport.with_options(
+                max_body_bytes=max_body_bytes, max_body_seconds=max_body_seconds
+            )
         self._api_client: Any = None
 
     # -- construction -----------------------------------------------------------------------
@@ -174,15 +186,22 @@ class AirflowClient(Workflows):
         *,
         retry: RetryPolicy | None = None,
         timeout: float | tuple[float, float] | urllib3.Timeout | None = None,
+        max_body_bytes: int | None = None,
+        max_body_seconds: float | None = None,
     ) -> AirflowClient:
-        """The same client with other retry or timeout settings, for one call or a few::
+        """The same client with other retry, timeout or body limits, for one call or a few::
 
         client.with_options(retry=RetryPolicy(total=0)).api("DAGApi").get_dags()
         """
         clone = object.__new__(AirflowClient)
         clone.base_url = self.base_url
         clone._info = self._info
-        clone._transport = self._transport.with_options(retry=retry, timeout=timeout)
+        clone._transport = self._transport.with_options(
+            retry=retry,
+            timeout=timeout,
+            max_body_bytes=max_body_bytes,
+            max_body_seconds=max_body_seconds,
+        )
         clone._api_client = None
         return clone
 
@@ -345,7 +364,8 @@ _GATED: dict[Any, type] = {}
 
 def _version_gated(api_client_class: Any) -> type:
     """The generated ``ApiClient`` class, refusing (before anything is sent) an operation
-    that :data:`features.OPERATIONS` says the server's version does not have."""
+    that :data:`features.OPERATIONS` says the server's version does not have, and turning a
+    2xx it cannot read into :class:`InvalidResponseError` (see :mod:`._answers`)."""
     gated = _GATED.get(api_client_class)
     if gated is None:
 
@@ -357,6 +377,7 @@ def _version_gated(api_client_class: Any) -> type:
 
         gated = type(api_client_class.__name__, (api_client_class,), {
             "param_serialize": param_serialize,
+            **checked_methods(api_client_class),
             "__doc__": _version_gated.__doc__,
         })  # fmt: skip
         _GATED[api_client_class] = gated

@@ -12,7 +12,11 @@ Every non-2xx answer becomes exactly one :class:`ApiError` subclass, chosen by s
     │   ├── RateLimitError             429
     │   └── ServerError                5xx
     ├── UnexpectedResponseError        a 2xx whose body is not what the API sends (HTML, ...)
+    │   └── InvalidResponseError       a 2xx the client cannot read: truncated or empty JSON,
+    │                                  a wrong content type, or JSON that does not fit the
+    │                                  generated model: .operation, .fields, .server_version
     ├── TransportError                 no HTTP answer: DNS, refused, reset, timeout, TLS
+    │   └── ResponseLimitError         an answer past a limit: max_body_bytes, max_body_seconds
     ├── ConfigurationError             the client was set up wrongly (URL, auth, environment)
     ├── InvalidArgumentError           a workflow argument that cannot be sent (also ValueError)
     ├── UnsupportedFeatureError        the server's version lacks a feature: .feature, .since
@@ -126,6 +130,68 @@ class UnexpectedResponseError(AirflowClientError):
         self.method = method
         self.path = path
         self.body_excerpt = body_excerpt
+
+
+class InvalidResponseError(UnexpectedResponseError):
+    """A 2xx answer this client cannot read as the operation's model: JSON that is truncated
+    or not JSON at all, an empty body, a content type other than JSON, or a well-formed answer
+    that does not fit the generated model (a pydantic ``ValidationError``, kept as
+    ``__cause__``).
+
+    ``operation`` is the generated method (``"DagRunApi.get_dag_run"``) when known, ``fields``
+    the paths of the fields that did not fit (``["state"]``), ``server_version`` the server's
+    Airflow version (``"unknown"`` when it was not detected), ``body_excerpt`` a bounded,
+    redacted start of the body.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        method: str,
+        path: str,
+        body_excerpt: str,
+        operation: str | None = None,
+        fields: Sequence[str] = (),
+        server_version: str = "unknown",
+        content_type: str = "",
+    ) -> None:
+        super().__init__(
+            message, status=status, method=method, path=path, body_excerpt=body_excerpt
+        )
+        self.operation = operation
+        self.fields = list(fields)
+        self.server_version = server_version
+        self.content_type = content_type
+
+    def __repr__(self) -> str:
+        return (
+            f"InvalidResponseError(status={self.status}, method={self.method!r}, "
+            f"path={self.path!r}, operation={self.operation!r}, fields={self.fields!r})"
+        )
+
+
+class ResponseLimitError(TransportError):
+    """An answer went past a limit of the transport while its body was read: larger than
+    ``max_body_bytes`` (``limit="max_body_bytes"``) or slower than ``max_body_seconds``
+    (``limit="max_body_seconds"``). ``value`` is the limit, ``received`` the bytes read."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        retries: int = 0,
+        limit: str,
+        value: float,
+        received: int,
+    ) -> None:
+        super().__init__(message, method=method, path=path, retries=retries)
+        self.limit = limit
+        self.value = value
+        self.received = received
 
 
 class InvalidArgumentError(AirflowClientError, ValueError):
@@ -247,9 +313,11 @@ __all__ = [
     "DagPausedError",
     "DagRunFailedError",
     "InvalidArgumentError",
+    "InvalidResponseError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseLimitError",
     "ServerError",
     "TransportError",
     "UnexpectedResponseError",

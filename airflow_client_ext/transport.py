@@ -17,9 +17,9 @@ import re
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import urllib3
@@ -35,6 +35,16 @@ from urllib3.exceptions import (
 from urllib3.util.retry import Retry
 
 from . import __version__
+from ._body import (
+    DEFAULT_MAX_BODY_BYTES,
+    ERROR_BODY_PREFIX,
+    BodyLimitHit,
+    BodyTooLarge,
+    body_seconds,
+    iter_body,
+    preloaded,
+    read_body,
+)
 from ._http import (
     SENSITIVE_HEADERS,
     Request,
@@ -51,6 +61,7 @@ from .errors import (
     ApiError,
     AuthenticationError,
     PermissionDeniedError,
+    ResponseLimitError,
     TransportError,
     UnexpectedResponseError,
     error_class_for,
@@ -127,10 +138,18 @@ class Transport:
         max_redirects: int = 5,
         pool_maxsize: int = 10,
         sleep: Callable[[float], None] = time.sleep,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_body_seconds: float | None = None,
     ) -> None:
         self.auth = auth or NoAuth()
         self.retry = retry
         self.timeout = as_timeout(timeout)
+        #: the largest body read whole (decoded bytes); see :mod:`airflow_client_ext._body`
+        self.max_body_bytes = _positive("max_body_bytes", max_body_bytes)
+        #: the time one body may take to arrive; None: five read timeouts, at least 30 s
+        self.max_body_seconds = (
+            None if max_body_seconds is None else _positive("max_body_seconds", max_body_seconds)
+        )
         self.user_agent = user_agent or USER_AGENT
         self.max_redirects = max_redirects
         self._sleep = sleep
@@ -164,13 +183,19 @@ class Transport:
         retry: RetryPolicy | None = None,
         timeout: float | tuple[float, float] | urllib3.Timeout | None = None,
         auth: Auth | None = None,
+        max_body_bytes: int | None = None,
+        max_body_seconds: float | None = None,
     ) -> Transport:
-        """A copy with other retry, timeout or auth settings, sharing pools and counters
-        (and the auth unless one is given: e.g. Starship's web login on Airflow 2)."""
+        """A copy with other retry, timeout, body limits or auth settings, sharing pools and
+        counters (and the auth unless one is given: e.g. Starship's web login on Airflow 2)."""
         clone = object.__new__(Transport)
         clone.__dict__.update(self.__dict__)
         if auth is not None:
             clone.auth = auth
+        if max_body_bytes is not None:
+            clone.max_body_bytes = _positive("max_body_bytes", max_body_bytes)
+        if max_body_seconds is not None:
+            clone.max_body_seconds = _positive("max_body_seconds", max_body_seconds)
         if retry is not None:
             clone.retry = retry
         if timeout is not None:
@@ -215,6 +240,21 @@ class Transport:
         # loading it here lets the loop inspect and retry. Streams use send() directly.
         return self.send(request, timeout=timeout, preload_content=True)
 
+    def stream_body(self, request: Request, response: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
+        """The chunks of a streamed answer (``send(..., preload_content=False)``) within
+        ``max_body_seconds``; a body that breaks off or trickles raises TransportError
+        (:class:`ResponseLimitError` for the deadline). Not retried: the caller has the
+        chunks already read."""
+        seconds = body_seconds(self.max_body_seconds, self.timeout)
+        try:
+            yield from iter_body(response, seconds)
+        except HTTPError as exc:
+            raise self.body_error(request, exc) from exc
+
+    def body_error(self, request: Request, exc: HTTPError) -> TransportError:
+        """The typed error for a body that could not be read (or went past a limit)."""
+        return self._transport_error(request, exc, 0, sent=True)
+
     # -- the loop ---------------------------------------------------------------------------
     def send(
         self,
@@ -224,7 +264,15 @@ class Transport:
         preload_content: bool = True,
         auth: Auth | None = None,
     ) -> urllib3.BaseHTTPResponse:
-        """Send with auth and retries; return a 2xx response or raise one typed error."""
+        """Send with auth and retries; return a 2xx response or raise one typed error.
+
+        With ``preload_content`` the body is read within the body limits: a body past
+        ``max_body_bytes`` raises :class:`ResponseLimitError` at once (the same request would
+        get the same answer); one slower than ``max_body_seconds`` counts as a lost answer,
+        like a read timeout: retried if the request is safe to repeat, then
+        :class:`ResponseLimitError`. A streamed body (``preload_content=False``) is the
+        caller's to read, e.g. with :func:`airflow_client_ext._body.iter_body`.
+        """
         auth = auth or self.auth
         method = request.method
         run_id = _trigger_run_id(request)
@@ -244,6 +292,8 @@ class Transport:
                 raise self._transport_error(request, exc, attempt, sent=False) from exc
             except SSLError as exc:
                 raise self._transport_error(request, exc, attempt, sent=False) from exc
+            except BodyTooLarge as exc:
+                raise self._transport_error(request, exc, attempt, sent=True) from exc
             except HTTPError as exc:  # read timeout, reset or protocol error after sending
                 safe = repeatable or getattr(exc, "auth_step", False)
                 if self.retry.retries_lost_request(attempt, repeatable=safe):
@@ -330,6 +380,7 @@ class Transport:
         )
         self._shared.stats.requests += 1
         started = time.monotonic()
+        read_seconds = body_seconds(self.max_body_seconds, timeout)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s headers=%s",
@@ -348,9 +399,18 @@ class Transport:
                 headers=request.headers,
                 timeout=timeout,
                 retries=redirects,
-                preload_content=preload_content,
+                preload_content=False,
                 **extra,
             )
+            if preload_content:
+                success = 200 <= response.status < 300
+                data = read_body(
+                    response,
+                    max_bytes=self.max_body_bytes if success else ERROR_BODY_PREFIX,
+                    seconds=read_seconds,
+                    prefix=not success,
+                )
+                response = preloaded(response, data)
         except MaxRetryError as exc:
             raise (exc.reason or exc) from None
         logger.debug(
@@ -443,6 +503,16 @@ class Transport:
     ) -> TransportError:
         where = f"{request.method} {safe_url(request.url)}"
         tries = f" after {attempt + 1} attempts" if attempt else ""
+        if isinstance(exc, BodyLimitHit):
+            return ResponseLimitError(
+                f"{where} failed{tries}: {exc}.",
+                method=request.method,
+                path=safe_path(request.url),
+                retries=attempt,
+                limit=exc.limit,
+                value=exc.value,
+                received=exc.received,
+            )
         if isinstance(exc, SSLError):
             hint = " Check the certificate (ca_bundle=..., or verify=False for a test server)."
         elif not sent:
@@ -562,6 +632,15 @@ def _trigger_run_id(request: Request) -> str | None:
         return None
     run_id = body.get("dag_run_id") if isinstance(body, dict) else None
     return str(run_id) if run_id else None
+
+
+_N = TypeVar("_N", int, float)
+
+
+def _positive(name: str, value: _N) -> _N:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, not {value!r}")
+    return value
 
 
 def _reason(exc: BaseException) -> str:

@@ -764,7 +764,7 @@ class Workflows:
                 continue
             try:
                 text = adapter.log_text(
-                    run.dag_id, run.run_id, ti.task_id, ti.try_number, ti.map_index
+                    run.dag_id, run.run_id, ti.task_id, ti.try_number, ti.map_index, tail=True
                 )
             except AirflowClientError as exc:
                 text = f"(log not available: {exc})"

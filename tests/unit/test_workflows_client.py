@@ -162,7 +162,10 @@ class FakeAdapter:
     def task_instance(self, raw: dict[str, Any]) -> TaskInstance:
         return TaskInstance(dag_id="d", run_id="r", try_number=1, **raw)
 
-    def log_text(self, dag_id: str, run_id: str, task_id: str, try_number: int, mi: int) -> str:
+    def log_text(
+        self, dag_id: str, run_id: str, task_id: str, try_number: int, mi: int, *, tail: bool
+    ) -> str:
+        assert tail  # a failure reads only the end of each log
         self.logs.append((task_id, try_number, mi))
         return "\n".join(f"noise {i}" for i in range(500)) + f"\nValueError: {task_id} broke\n"
 

@@ -1,0 +1,205 @@
+"""Reading an answer's body with bounded memory and time.
+
+urllib3's read timeout bounds each ``recv`` on the socket, not the whole body: a server (or
+a proxy) that sends one byte every few seconds keeps a call alive for hours, and a body of
+several gigabytes is read into memory whole. The transport reads every body here instead,
+in chunks, under two limits:
+
+- a total deadline for the body (``max_body_seconds``; by default five times the read
+  timeout, at least 30 s): before each chunk the socket's timeout is lowered to what is
+  left, so the call ends at the deadline, not one read timeout later;
+- a maximum size (``max_body_bytes``, 64 MiB by default) for an answer that is loaded whole
+  (the JSON the generated models parse). The size is that of the decoded body, so a small
+  gzip bomb is caught as well. An error answer (non-2xx) is cut at a prefix instead: only
+  its start is shown.
+
+Streamed answers (task logs, the ``/wait`` stream) go through :func:`iter_body`: the same
+deadline, no size limit, the caller keeps what it needs.
+
+A limit that is hit raises :class:`BodyTooLarge` or :class:`BodyTooSlow`, urllib3
+``HTTPError`` subclasses, so the transport's loop treats them with the other read errors;
+it turns them into :class:`~airflow_client_ext.errors.ResponseLimitError`.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import time
+from collections.abc import Generator
+
+import urllib3
+from urllib3.exceptions import HTTPError, ReadTimeoutError
+
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+#: the body deadline, when not given, is this many read timeouts (and at least the floor)
+BODY_SECONDS_PER_READ_TIMEOUT = 5
+MIN_BODY_SECONDS = 30.0
+#: how much of an error answer (non-2xx) is read: enough for any problem document or page
+ERROR_BODY_PREFIX = 1024 * 1024
+CHUNK = 64 * 1024
+
+
+class BodyLimitHit(HTTPError):
+    """The body went past a limit; ``limit`` names the option, ``value`` its setting."""
+
+    limit = ""
+
+    def __init__(self, message: str, *, value: float, received: int) -> None:
+        super().__init__(message)
+        self.value = value
+        self.received = received
+
+
+class BodyTooLarge(BodyLimitHit):
+    limit = "max_body_bytes"
+
+
+class BodyTooSlow(BodyLimitHit):
+    limit = "max_body_seconds"
+
+
+def body_seconds(max_body_seconds: float | None, timeout: urllib3.Timeout) -> float:
+    """The deadline for one body: the option, or a multiple of the read timeout."""
+    if max_body_seconds is not None:
+        return max_body_seconds
+    read = timeout.read_timeout
+    if not isinstance(read, (int, float)):
+        return MIN_BODY_SECONDS * 10
+    return max(MIN_BODY_SECONDS, BODY_SECONDS_PER_READ_TIMEOUT * float(read))
+
+
+def iter_body(response: urllib3.BaseHTTPResponse, seconds: float) -> Generator[bytes, None, None]:
+    """The decoded chunks of a body as they arrive, all of them within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    received = 0
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _too_slow(seconds, received)
+            _limit_socket_wait(response, left)
+            try:
+                chunk = response.read1(CHUNK)
+            except ReadTimeoutError:
+                if time.monotonic() >= deadline - 0.05:
+                    raise _too_slow(seconds, received) from None
+                raise
+            if not chunk:
+                return
+            received += len(chunk)
+            yield chunk
+    except BaseException:
+        response.close()  # a connection with unread data is not reused
+        raise
+    finally:
+        response.release_conn()
+
+
+def read_body(
+    response: urllib3.BaseHTTPResponse, *, max_bytes: int, seconds: float, prefix: bool = False
+) -> bytes:
+    """The whole decoded body, at most ``max_bytes`` of it, within ``seconds``.
+
+    ``prefix=True``: a longer body is cut at ``max_bytes`` (and its connection closed)
+    instead of raising :class:`BodyTooLarge`.
+    """
+    declared = _declared_length(response)
+    if declared is not None and declared > max_bytes and not prefix:
+        response.close()
+        response.release_conn()
+        raise _too_large(max_bytes, 0, declared)
+    buffer = io.BytesIO()
+    chunks = iter_body(response, seconds)
+    try:
+        for chunk in chunks:
+            buffer.write(chunk)
+            if buffer.tell() > max_bytes:
+                received = buffer.tell()
+                response.close()
+                if prefix:
+                    buffer.truncate(max_bytes)
+                    break
+                raise _too_large(max_bytes, received, declared)
+    finally:
+        chunks.close()
+    return buffer.getvalue()
+
+
+def preloaded(response: urllib3.BaseHTTPResponse, data: bytes) -> urllib3.HTTPResponse:
+    """A response like ``response`` whose body is ``data``, already read and decoded: what
+    urllib3 returns with ``preload_content=True`` (``.data``, ``.read()``, ``geturl()``)."""
+    headers = urllib3.HTTPHeaderDict(response.headers)
+    headers.discard("Content-Encoding")  # the body is decoded already
+    headers.discard("Transfer-Encoding")
+    headers["Content-Length"] = str(len(data))
+    return urllib3.HTTPResponse(
+        body=io.BytesIO(data),
+        headers=headers,
+        status=response.status,
+        version=response.version,
+        reason=response.reason,
+        preload_content=True,
+        decode_content=False,
+        enforce_content_length=False,
+        retries=response.retries,
+        request_url=response.geturl(),
+    )
+
+
+def _declared_length(response: urllib3.BaseHTTPResponse) -> int | None:
+    if response.headers.get("Content-Encoding"):
+        return None  # the header counts the compressed bytes
+    try:
+        return int(response.headers.get("Content-Length", ""))
+    except ValueError:
+        return None
+
+
+def _limit_socket_wait(response: urllib3.BaseHTTPResponse, left: float) -> None:
+    """Let the next ``recv`` wait no longer than the deadline allows (urllib3 sets the
+    socket's timeout again for the next request on this connection)."""
+    sock = getattr(response.connection, "sock", None)
+    if sock is None:  # http.client let go of it (HTTP/1.0, Connection: close): the body's
+        raw = getattr(getattr(getattr(response, "_fp", None), "fp", None), "raw", None)
+        sock = getattr(raw, "_sock", None)  # reader still holds it
+    if not isinstance(sock, socket.socket):
+        return
+    current = sock.gettimeout()
+    if current is None or current > left:
+        sock.settimeout(max(left, 0.001))
+
+
+def _too_slow(seconds: float, received: int) -> BodyTooSlow:
+    return BodyTooSlow(
+        f"the body of the answer did not arrive within {seconds:g} s "
+        f"(max_body_seconds={seconds:g}; {received} bytes received): the server or the "
+        "network is too slow. Raise max_body_seconds (AirflowClient(..., max_body_seconds=...) "
+        "or client.with_options(max_body_seconds=...)) if such an answer is expected",
+        value=seconds,
+        received=received,
+    )
+
+
+def _too_large(max_bytes: int, received: int, declared: int | None) -> BodyTooLarge:
+    size = f"{declared} bytes announced" if declared is not None else f"{received}+ bytes read"
+    return BodyTooLarge(
+        f"the answer's body is larger than max_body_bytes={max_bytes} ({size}). Ask for less "
+        "(a smaller page: limit=...), or raise max_body_bytes (AirflowClient(..., "
+        "max_body_bytes=...) or client.with_options(max_body_bytes=...))",
+        value=max_bytes,
+        received=received,
+    )
+
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "ERROR_BODY_PREFIX",
+    "BodyLimitHit",
+    "BodyTooLarge",
+    "BodyTooSlow",
+    "body_seconds",
+    "iter_body",
+    "preloaded",
+    "read_body",
+]
