@@ -32,6 +32,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
+from . import _checks
 from ._http import Request, safe_url
 
 if TYPE_CHECKING:
@@ -83,8 +84,7 @@ class BasicAuth(Auth):
     scheme = "basic auth"
 
     def __init__(self, username: str, password: str) -> None:
-        if not username:
-            raise ValueError("BasicAuth needs a username")
+        _check_credentials("BasicAuth", username, password, basic=True)
         self.username = username
         self._password = password
         self._header = _basic_header(username, password)
@@ -102,6 +102,18 @@ class BasicAuth(Auth):
 
     def __repr__(self) -> str:
         return f"BasicAuth(username={self.username!r}, password=***)"
+
+
+def _check_credentials(owner: str, username: str, password: str, *, basic: bool = False) -> None:
+    """A username and a password that can be sent (``basic``: no ':' in the username, which
+    basic auth sends as ``username:password``)."""
+    _checks.check_text(
+        f"{owner}.username",
+        username,
+        no_colon=basic,
+        context="basic auth sends username:password" if basic else "",
+    )
+    _checks.check_text(f"{owner}.password", password, secret=True)
 
 
 def _api_root(url: str) -> str:
@@ -145,8 +157,10 @@ class TokenAuth(Auth):
         refresh_margin: float = 30.0,
         renew_early: bool = True,
     ) -> None:
-        if not username:
-            raise ValueError("TokenAuth needs a username")
+        _check_credentials("TokenAuth", username, password)
+        _checks.check_url("TokenAuth.token_url", token_url, none="<server>/auth/token")
+        _checks.check_seconds("TokenAuth.refresh_margin", refresh_margin, zero=True, setting=True)
+        _checks.check_flag("TokenAuth.renew_early", renew_early, setting=True)
         self.username = username
         self._password = password
         self.token_url = token_url
@@ -265,6 +279,10 @@ class BearerAuth(Auth):
     scheme = "bearer token"
 
     def __init__(self, token: str | Callable[[], str]) -> None:
+        if not callable(token):
+            _checks.check_text(
+                "BearerAuth.token", token, secret=True, token=True, context="or a callable"
+            )
         self._source = token
         self._current: str | None = None
 
@@ -297,8 +315,14 @@ class HeaderAuth(Auth):
     scheme = "header auth"
 
     def __init__(self, name: str, value: str) -> None:
-        if not name or any(c in name for c in ":\r\n "):
-            raise ValueError(f"not a valid header name: {name!r}")
+        if not isinstance(name, str) or not _checks.HEADER_NAME.fullmatch(name):
+            _checks.fail(
+                "HeaderAuth.name",
+                "a header name of letters, digits and !#$%&'*+-.^_`|~",
+                name,
+                setting=True,
+            )
+        _checks.check_text("HeaderAuth.value", value, secret=True, header=True)
         self.name = name
         self._value = value
         self.sensitive_headers = frozenset({name.lower()})
@@ -362,10 +386,12 @@ class WebLoginAuth(Auth):
         login_path: str = "/login/",
         cookie_name: str = "session",
     ) -> None:
-        if not username:
-            raise ValueError("WebLoginAuth needs a username")
-        if not login_path.startswith("/"):
-            raise ValueError(f"login_path must start with '/': {login_path!r}")
+        _check_credentials("WebLoginAuth", username, password)
+        if not isinstance(login_path, str) or not login_path.startswith("/"):
+            _checks.fail(
+                "WebLoginAuth.login_path", "a path starting with '/'", login_path, setting=True
+            )
+        _checks.check_id("WebLoginAuth.cookie_name", cookie_name, path=False)
         self.username = username
         self._password = password
         self.login_path = login_path

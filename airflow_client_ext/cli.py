@@ -12,6 +12,7 @@ Needs the ``cli`` extra (click, rich): ``pip install "airflow-client-ext[cli]"``
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -29,7 +30,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__
+from . import __version__, _checks
 from ._cli_exit import ExitCode, exit_code_for, exit_codes_text
 from ._cli_output import (
     Progress,
@@ -45,13 +46,19 @@ from ._cli_output import (
     to_jsonable,
 )
 from ._http import redact_text
-from .errors import ApiError, DagPausedError, DagRunFailedError, WaitTimeoutError
+from .errors import (
+    ApiError,
+    DagPausedError,
+    DagRunFailedError,
+    InvalidArgumentError,
+    WaitTimeoutError,
+)
 
 if TYPE_CHECKING:
     from .client import AirflowClient
 
 PROG = "airflow-client-ext"
-RUN_STATES = ("queued", "running", "success", "failed")
+RUN_STATES = _checks.DAG_RUN_STATES
 AUTH_SCHEMES = ("token", "basic", "bearer", "kerberos", "none")
 DEFAULT_WAIT_TIMEOUT = 600.0
 PAUSED_HINT = "trigger --unpause unpauses the DAG first (or run: airflow-client-ext unpause DAG)"
@@ -238,9 +245,10 @@ def _redact_doc(value: Any, redact: Callable[[str], str]) -> Any:
 
 def error_document(exc: BaseException, code: ExitCode) -> dict[str, Any]:
     """The JSON error document: type, message, exit code, and what the error carries."""
+    message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
     doc: dict[str, Any] = {
         "error": type(exc).__name__,
-        "message": str(exc) or type(exc).__name__,
+        "message": message or type(exc).__name__,
         "exit_code": int(code),
     }
     if isinstance(exc, ApiError):
@@ -279,7 +287,7 @@ def report_error(state: CliState | None, exc: BaseException, code: ExitCode) -> 
         click.echo(json.dumps(doc), err=True)
         return
     if isinstance(exc, click.ClickException):
-        exc.show()
+        show_usage_error(exc)
         return
     message = str(exc) or type(exc).__name__
     click.echo(redact(f"Error: {message}"), err=True)
@@ -289,6 +297,18 @@ def report_error(state: CliState | None, exc: BaseException, code: ExitCode) -> 
         _print_failure(exc, redact)
     if state is not None and state.verbose and code == ExitCode.SERVER:
         click.echo(redact("".join(traceback.format_exception(exc))), err=True)
+
+
+def show_usage_error(exc: click.ClickException) -> None:
+    """A bad argument, option or setting as one line on stderr, ``Error: ...`` (click's own
+    display takes four, with the usage line). Asking for nothing still shows the help."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # click >= 8.2: no arguments at all
+        exc.show()
+        return
+    message = " ".join(exc.format_message().split())
+    ctx = exc.ctx if isinstance(exc, click.UsageError) else None
+    hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+    click.echo(f"Error: {message}{hint}", err=True)
 
 
 def _print_failure(exc: DagRunFailedError, redact: Callable[[str], str]) -> None:
@@ -319,6 +339,48 @@ class _RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return self.state.redact(super().format(record))
+
+
+# -- click types: the library's checks ----------------------------------------------------
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[Any, Any]  # generic since click 8.2
+else:
+    _ParamType = click.ParamType
+
+
+class Checked(_ParamType):
+    """A click type that runs a check of :mod:`airflow_client_ext._checks`: a bad value is
+    click's usage error (exit 2) naming the option, with the library's words for what is
+    allowed; nothing is sent. ``number=True`` reads the text as a float first."""
+
+    def __init__(self, name: str, check: Callable[[Any], Any], *, number: bool = False) -> None:
+        self.name = name
+        self.check = check
+        self.number = number
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if self.number and isinstance(value, str):
+            with contextlib.suppress(ValueError):  # else the check says what it must be
+                value = float(value)
+        try:
+            return self.check(value)
+        except InvalidArgumentError as exc:
+            self.fail(_checks.requirement(exc), param, ctx)
+
+
+def _url(value: Any) -> str:
+    _checks.check_url("url", value)
+    return str(value)
+
+
+DAG_ID = Checked("dag_id", _checks.check_dag_id)
+DAG_ID_OR_ALL = Checked("dag_id", lambda value: _checks.check_dag_id(value, wildcard=True))
+RUN_ID = Checked("run_id", _checks.check_run_id)
+NEW_RUN_ID = Checked("run_id", _checks.check_new_run_id)
+TASK_ID = Checked("task_id", _checks.check_task_id)
+SECONDS = Checked("seconds", lambda value: _checks.check_seconds("seconds", value), number=True)
+URL = Checked("url", _url)
+NOTE = Checked("note", _checks.check_note)
 
 
 # -- the command group --------------------------------------------------------------------
@@ -356,7 +418,7 @@ class AirflowCli(click.Group):
             if as_json:
                 report_error(CliState(as_json=True), exc, ExitCode.USAGE)
             else:
-                exc.show()
+                show_usage_error(exc)
             sys.exit(int(ExitCode.USAGE))
         except click.exceptions.Abort:
             click.echo("Aborted.", err=True)
@@ -385,6 +447,7 @@ hidden prompt on a terminal.
 )
 @click.option(
     "--url",
+    type=URL,
     envvar="AIRFLOW_URL",
     show_envvar=True,
     metavar="URL",
@@ -417,7 +480,7 @@ hidden prompt on a terminal.
 @click.option(
     "--timeout",
     "http_timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=SECONDS,
     envvar="AIRFLOW_TIMEOUT",
     show_envvar=True,
     metavar="SECONDS",
@@ -548,14 +611,18 @@ def split_states(ctx: click.Context, param: click.Parameter, value: Sequence[str
 
 # -- trigger and wait ---------------------------------------------------------------------
 @cli.command()
-@click.argument("dag_id")
+@click.argument("dag_id", type=DAG_ID)
 @click.option(
     "--conf",
     callback=parse_conf,
     metavar="JSON|@FILE",
     help="The run's conf: a JSON object, @file.json, or @- (stdin).",
 )
-@click.option("--run-id", help="The run id (default: manual__<time>__<random>).")
+@click.option(
+    "--run-id",
+    type=NEW_RUN_ID,
+    help="The run id: letters, digits and _.~:+- (default: manual__<time>__<random>).",
+)
 @click.option(
     "--logical-date",
     callback=parse_datetime,
@@ -563,12 +630,12 @@ def split_states(ctx: click.Context, param: click.Parameter, value: Sequence[str
     help="The run's logical date (UTC when no zone is given; default: none on Airflow 3, now "
     "on Airflow 2).",
 )
-@click.option("--note", help="A note on the run.")
+@click.option("--note", type=NOTE, help="A note on the run (at most 1000 characters).")
 @click.option("--unpause", is_flag=True, help="Unpause the DAG first if it is paused.")
 @click.option("--wait", is_flag=True, help="Wait for the run to end, showing task progress.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=SECONDS,
     metavar="SECONDS",
     help=f"With --wait: how long to wait (default {DEFAULT_WAIT_TIMEOUT:.0f}); exit 5 after.",
 )
@@ -603,11 +670,11 @@ def trigger(
 
 
 @cli.command()
-@click.argument("dag_id")
-@click.argument("run_id")
+@click.argument("dag_id", type=DAG_ID)
+@click.argument("run_id", type=RUN_ID)
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=SECONDS,
     default=DEFAULT_WAIT_TIMEOUT,
     show_default=True,
     metavar="SECONDS",
@@ -647,7 +714,7 @@ def follow(
 
 # -- runs and logs ------------------------------------------------------------------------
 @cli.command()
-@click.argument("dag_id")
+@click.argument("dag_id", type=DAG_ID_OR_ALL)
 @click.option(
     "--state",
     "states",
@@ -665,7 +732,7 @@ def follow(
 )
 @pass_state
 def runs(state: CliState, dag_id: str, states: list[str], limit: int) -> None:
-    """List the runs of DAG_ID, newest first."""
+    """List the runs of DAG_ID (~: of every DAG), newest first."""
     client = state.client()
     listing = client.iter_dag_runs(dag_id, state=states or None, **newest_first(client))
     found = list(islice(listing, limit))
@@ -679,9 +746,9 @@ def newest_first(client: AirflowClient) -> dict[str, Any]:
 
 
 @cli.command()
-@click.argument("dag_id")
-@click.argument("run_id")
-@click.argument("task_id")
+@click.argument("dag_id", type=DAG_ID)
+@click.argument("run_id", type=RUN_ID)
+@click.argument("task_id", type=TASK_ID)
 @click.option(
     "--try",
     "try_number",
@@ -716,7 +783,7 @@ def logs(
 
 # -- DAGs and server ----------------------------------------------------------------------
 @cli.command()
-@click.argument("dag_id")
+@click.argument("dag_id", type=DAG_ID)
 @pass_state
 def pause(state: CliState, dag_id: str) -> None:
     """Pause DAG_ID: no new runs are scheduled."""
@@ -725,7 +792,7 @@ def pause(state: CliState, dag_id: str) -> None:
 
 
 @cli.command()
-@click.argument("dag_id")
+@click.argument("dag_id", type=DAG_ID)
 @pass_state
 def unpause(state: CliState, dag_id: str) -> None:
     """Unpause DAG_ID."""
@@ -737,7 +804,7 @@ def unpause(state: CliState, dag_id: str) -> None:
 @click.option(
     "--wait",
     "wait_seconds",
-    type=click.FloatRange(min=0),
+    type=SECONDS,
     metavar="SECONDS",
     help="Wait up to SECONDS for the server to become healthy (exit 5 if it does not).",
 )
@@ -913,10 +980,15 @@ def _side(state: CliState, side: str, url: str) -> CliState:
 
 
 @cli.command("migrate")
-@click.option("--from", "source_url", required=True, metavar="URL", help="The source Airflow.")
-@click.option("--to", "target_url", required=True, metavar="URL", help="The target Airflow.")
+@click.option(
+    "--from", "source_url", type=URL, required=True, metavar="URL", help="The source Airflow."
+)
+@click.option(
+    "--to", "target_url", type=URL, required=True, metavar="URL", help="The target Airflow."
+)
 @click.option(
     "--what",
+    type=Checked("kinds", lambda value: _checks.check_kinds("what", value, MIGRATE_KINDS)),
     default=",".join(MIGRATE_KINDS),
     show_default=True,
     metavar="KINDS",
@@ -925,6 +997,7 @@ def _side(state: CliState, side: str, url: str) -> CliState:
 @click.option(
     "--dag-id",
     "dag_ids",
+    type=DAG_ID,
     multiple=True,
     metavar="DAG_ID",
     help="Limit pause states and history to this DAG (repeatable).",
@@ -949,7 +1022,7 @@ def migrate_(
     state: CliState,
     source_url: str,
     target_url: str,
-    what: str,
+    what: tuple[str, ...],
     dag_ids: tuple[str, ...],
     mode: str,
     dry_run: bool,
@@ -968,14 +1041,6 @@ def migrate_(
     from .errors import InvalidArgumentError
     from .migration import MigrationError, migrate
 
-    kinds = [k.strip().replace("-", "_") for k in what.split(",") if k.strip()]
-    unknown = [k for k in kinds if k not in MIGRATE_KINDS]
-    if unknown or not kinds:
-        raise click.BadParameter(
-            f"unknown kind(s) {', '.join(unknown) or '(none)'}; choose from "
-            + ", ".join(MIGRATE_KINDS),
-            param_hint="--what",
-        )
     source = _side(state, "SOURCE", source_url).client()
     target = _side(state, "TARGET", target_url).client()
     state.secrets.extend(source.auth.secrets() + target.auth.secrets())
@@ -991,7 +1056,7 @@ def migrate_(
         report = migrate(
             source,
             target,
-            what=kinds,
+            what=what,
             dag_ids=list(dag_ids) or None,
             mode=mode,
             dry_run=dry_run,

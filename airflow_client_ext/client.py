@@ -21,15 +21,15 @@ import threading
 from collections.abc import Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlunsplit
 
 import urllib3
 
-from . import features
+from . import _checks, features
 from ._answers import checked_methods
 from ._http import Request, safe_url
 from .auth import Auth, BasicAuth, BearerAuth, NoAuth, TokenAuth
-from .errors import ApiError, ConfigurationError, UnexpectedResponseError
+from .errors import ApiError, ConfigurationError, InvalidSettingError, UnexpectedResponseError
 from .retry import DEFAULT_RETRY, RetryPolicy
 from .transport import Transport
 from .workflows import Workflows
@@ -44,21 +44,15 @@ GENERATED_PACKAGES = {"v1": "airflow_client_ext_v1", "v2": "airflow_client_ext_v
 API_VERSIONS = tuple(GENERATED_PACKAGES)
 
 
-def split_base_url(url: str) -> tuple[str, str | None]:
-    """``https://h/prefix/api/v2/`` -> (``https://h/prefix``, ``"v2"``); no suffix -> None."""
-    if not url or "://" not in url:
-        raise ConfigurationError(
-            f"not an Airflow URL: {url!r}; give the server's base URL, e.g. "
-            "http://localhost:8080 (with its path prefix if it is behind a proxy)"
-        )
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"not an http(s) URL: {safe_url(url)!r}")
-    if parts.username or parts.password:
-        raise ConfigurationError(
-            "credentials in the URL are not accepted (they would end up in logs): "
-            "pass auth=BasicAuth(...) or TokenAuth(...) instead"
-        )
+def split_base_url(url: str, name: str = "url") -> tuple[str, str | None]:
+    """``https://h/prefix/api/v2/`` -> (``https://h/prefix``, ``"v2"``); no suffix -> None.
+
+    Raises :class:`InvalidSettingError` for anything but an http(s) URL with a host (the
+    server's base URL, with its path prefix behind a proxy), before anything is sent."""
+    parts = _checks.check_url(
+        name, url, example="http://localhost:8080 (with its path prefix behind a proxy)"
+    )
+    assert parts is not None
     path = parts.path.rstrip("/")
     version = None
     for candidate in API_VERSIONS:
@@ -116,17 +110,31 @@ class AirflowClient(Workflows):
         max_body_seconds: float | None = None,
     ) -> None:
         root, suffix = split_base_url(url)
-        if api_version is not None and api_version not in API_VERSIONS:
-            raise ConfigurationError(f"api_version must be 'v1' or 'v2', not {api_version!r}")
+        _checks.check_choice(
+            "api_version", api_version, API_VERSIONS, none="detect it", setting=True
+        )
         if api_version and suffix and api_version != suffix:
-            raise ConfigurationError(
-                f"the URL ends in /api/{suffix} but api_version={api_version!r} was given"
+            raise InvalidSettingError(
+                f"api_version must match the URL, which ends in /api/{suffix}; got {api_version!r}",
+                argument="api_version",
             )
-        if auth is not None and not isinstance(auth, Auth):
-            raise ConfigurationError(
-                f"auth must be an Auth object (BasicAuth, TokenAuth, ...), not "
-                f"{type(auth).__name__}"
-            )
+        _checks.check_instance(
+            "auth",
+            auth,
+            Auth,
+            "an Auth object (BasicAuth, TokenAuth, ...)",
+            none="no credentials",
+            setting=True,
+        )
+        _check_options(retry, timeout)
+        _checks.check_flag("verify", verify, setting=True)
+        _checks.check_file("ca_bundle", ca_bundle, none="the system's CAs")
+        _checks.check_client_cert(client_cert)
+        _checks.check_url(
+            "proxy", proxy, credentials=True, example="http://proxy:3128", none="the environment's"
+        )
+        _checks.check_flag("trust_env", trust_env, setting=True)
+        _checks.check_text("user_agent", user_agent, none="airflow-client-ext's own")
         self.base_url = root
         self._info = _ServerInfo(api_version or suffix)
         self._transport = Transport(
@@ -158,27 +166,35 @@ class AirflowClient(Workflows):
         ``AIRFLOW_TIMEOUT`` (seconds). Keyword arguments override the environment.
         """
         env = os.environ if environ is None else environ
-        url = options.pop("url", None) or env.get("AIRFLOW_URL")
+        url = options.pop("url", None)
         if not url:
-            raise ConfigurationError(
-                "AIRFLOW_URL is not set: export AIRFLOW_URL=http://host:8080 (the base URL of "
-                "the Airflow webserver or API server)"
-            )
+            url = env.get("AIRFLOW_URL")
+            if not url:
+                raise ConfigurationError(
+                    "AIRFLOW_URL is not set: export AIRFLOW_URL=http://host:8080 (the base URL "
+                    "of the Airflow webserver or API server)"
+                )
+            split_base_url(url, "AIRFLOW_URL")
         if "auth" not in options:
             options["auth"] = auth_from_env(env)
         if "api_version" not in options and env.get("AIRFLOW_API_VERSION"):
-            options["api_version"] = env["AIRFLOW_API_VERSION"]
+            options["api_version"] = _checks.check_choice(
+                "AIRFLOW_API_VERSION", env["AIRFLOW_API_VERSION"], API_VERSIONS, setting=True
+            )
         if "ca_bundle" not in options and env.get("AIRFLOW_CA_BUNDLE"):
-            options["ca_bundle"] = env["AIRFLOW_CA_BUNDLE"]
-        if "verify" not in options and env.get("AIRFLOW_VERIFY", "").lower() in ("0", "false"):
-            options["verify"] = False
+            options["ca_bundle"] = _checks.check_file("AIRFLOW_CA_BUNDLE", env["AIRFLOW_CA_BUNDLE"])
+        if "verify" not in options and env.get("AIRFLOW_VERIFY"):
+            verify = _checks.check_choice(
+                "AIRFLOW_VERIFY", env["AIRFLOW_VERIFY"].strip().lower(), _BOOLEANS, setting=True
+            )
+            options["verify"] = verify in _TRUE
         if "timeout" not in options and env.get("AIRFLOW_TIMEOUT"):
+            text = env["AIRFLOW_TIMEOUT"]
             try:
-                options["timeout"] = float(env["AIRFLOW_TIMEOUT"])
+                seconds: Any = float(text)
             except ValueError:
-                raise ConfigurationError(
-                    f"AIRFLOW_TIMEOUT must be a number of seconds, not {env['AIRFLOW_TIMEOUT']!r}"
-                ) from None
+                seconds = text
+            options["timeout"] = _checks.check_seconds("AIRFLOW_TIMEOUT", seconds, setting=True)
         return cls(url, **options)
 
     def with_options(
@@ -193,6 +209,7 @@ class AirflowClient(Workflows):
 
         client.with_options(retry=RetryPolicy(total=0)).api("DAGApi").get_dags()
         """
+        _check_options(retry, timeout)
         clone = object.__new__(AirflowClient)
         clone.base_url = self.base_url
         clone._info = self._info
@@ -237,11 +254,13 @@ class AirflowClient(Workflows):
     def supports(self, feature: str) -> bool:
         """Whether the server's version has ``feature`` (a name of
         :data:`airflow_client_ext.features.FEATURES`, e.g. ``"wait_stream"``)."""
+        features.feature(feature)  # a name of the table, before the version is asked
         return features.supports(self.server_version, feature)
 
     def require(self, feature: str, *, action: str = "") -> None:
         """Raise :class:`UnsupportedFeatureError` (naming ``feature`` and the first version
         that has it) unless the server's version has it; nothing is sent to find out."""
+        features.feature(feature)  # a name of the table, before the version is asked
         features.require(self.server_version, feature, action=action)
 
     def _detect(self) -> None:
@@ -311,6 +330,10 @@ class AirflowClient(Workflows):
     def api(self, api: type[T] | str) -> T | Any:
         """A generated API object bound to this client: ``client.api("DAGApi")`` or
         ``client.api(airflow_client_ext_v2.DAGApi)``."""
+        if not (isinstance(api, type) or (isinstance(api, str) and api)):
+            _checks.fail(
+                "api", "the name of a generated API class (e.g. 'DAGApi') or the class", api
+            )
         package = self.generated
         if isinstance(api, str):
             cls = getattr(package, api, None)
@@ -357,6 +380,17 @@ class AirflowClient(Workflows):
             f"AirflowClient(url={safe_url(self.base_url)!r}, api_version={version!r}, "
             f"auth={self.auth!r})"
         )
+
+
+_BOOLEANS = ("true", "false", "1", "0", "yes", "no", "on", "off")
+_TRUE = ("true", "1", "yes", "on")
+
+
+def _check_options(retry: Any, timeout: Any) -> None:
+    _checks.check_instance(
+        "retry", retry, RetryPolicy, "a RetryPolicy", none="the default policy", setting=True
+    )
+    _checks.check_timeout("timeout", timeout)
 
 
 _GATED: dict[Any, type] = {}

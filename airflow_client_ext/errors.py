@@ -18,7 +18,9 @@ Every non-2xx answer becomes exactly one :class:`ApiError` subclass, chosen by s
     ├── TransportError                 no HTTP answer: DNS, refused, reset, timeout, TLS
     │   └── ResponseLimitError         an answer past a limit: max_body_bytes, max_body_seconds
     ├── ConfigurationError             the client was set up wrongly (URL, auth, environment)
-    ├── InvalidArgumentError           a workflow argument that cannot be sent (also ValueError)
+    ├── InvalidArgumentError           an argument that cannot be sent (also ValueError)
+    │   └── InvalidSettingError        a client setting that cannot work (also a
+    │                                  ConfigurationError): URL, auth, timeout, retry
     ├── UnsupportedFeatureError        the server's version lacks a feature: .feature, .since
     └── WorkflowError                  a workflow did not reach its goal
         ├── DagPausedError             a trigger of a paused DAG (would sit queued)
@@ -195,8 +197,21 @@ class ResponseLimitError(TransportError):
 
 
 class InvalidArgumentError(AirflowClientError, ValueError):
-    """A workflow was called with a value that cannot be sent (a ``conf`` that is not a
-    JSON object, a naive ``logical_date``, a document of an unknown format, ...)."""
+    """A call was given a value that cannot be sent (an empty ``dag_id``, a ``conf`` that is
+    not a JSON object, a naive ``logical_date``, a ``timeout`` of 0, ...), found before
+    anything is sent. The message names the argument and what it may be; ``argument`` is
+    its name (None when the error is about a whole document)."""
+
+    def __init__(self, message: str, *, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument
+
+
+class InvalidSettingError(ConfigurationError, InvalidArgumentError):
+    """A client setting that cannot work (a URL without a host, an auth that is not an
+    ``Auth``, a timeout of 0, a ``RetryPolicy`` with a negative delay, an empty password),
+    found before anything is sent. Both a :class:`ConfigurationError` and an
+    :class:`InvalidArgumentError` (so a ``ValueError``)."""
 
 
 class UnsupportedFeatureError(AirflowClientError):
@@ -314,6 +329,7 @@ __all__ = [
     "DagRunFailedError",
     "InvalidArgumentError",
     "InvalidResponseError",
+    "InvalidSettingError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",

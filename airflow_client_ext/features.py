@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ._checks import check_feature
 from .errors import UnsupportedFeatureError
 
 #: The versions the client is proven on: the oldest and newest supported releases.
@@ -259,11 +260,7 @@ def version_tuple(version: str) -> tuple[int, ...]:
 
 def feature(name: str) -> Feature:
     """The table's entry for ``name``; a clear error for a name it does not have."""
-    try:
-        return FEATURES[name]
-    except KeyError:
-        known = ", ".join(sorted(FEATURES))
-        raise ValueError(f"unknown feature {name!r}; the table has: {known}") from None
+    return FEATURES[check_feature(name, FEATURES)]
 
 
 def supports(server_version: str, name: str) -> bool:

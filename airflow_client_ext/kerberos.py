@@ -23,6 +23,7 @@ import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from . import _checks
 from ._http import Request, read_problem, safe_path
 from .auth import Auth, AuthFlow
 from .errors import (
@@ -85,10 +86,13 @@ class KerberosAuth(Auth):
         *,
         keytab: str | os.PathLike[str] | None = None,
     ) -> None:
-        if mutual not in MUTUAL_MODES:
-            raise ValueError(f"mutual must be one of {', '.join(MUTUAL_MODES)}, not {mutual!r}")
-        if not service:
-            raise ValueError("KerberosAuth needs a service name (Airflow's is 'airflow')")
+        _checks.check_choice("KerberosAuth.mutual", mutual, MUTUAL_MODES, setting=True)
+        _checks.check_text("KerberosAuth.service", service, context="Airflow's is 'airflow'")
+        _checks.check_text("KerberosAuth.hostname", hostname, none="the URL's host")
+        _checks.check_text("KerberosAuth.principal", principal, none="the credential cache's")
+        _checks.check_flag("KerberosAuth.delegate", delegate, setting=True)
+        keytab_name = os.fspath(keytab) if isinstance(keytab, os.PathLike) else keytab
+        _checks.check_text("KerberosAuth.keytab", keytab_name, none="the credential cache")
         _require_spnego()
         self.service = service
         self.hostname = hostname

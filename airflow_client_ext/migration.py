@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from . import _checks
 from ._http import redact_text, safe_url
 from ._versions import (
     CONNECTION_FIELDS,
@@ -60,7 +61,6 @@ from .errors import (
     ApiError,
     AuthenticationError,
     ConfigurationError,
-    InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
     WorkflowError,
@@ -217,13 +217,16 @@ def migrate(
     (default 1; 4 wrote 2000 variables in 14 s instead of 18 s to an Airflow 3.3.2 on
     PostgreSQL here, but an Airflow on SQLite serializes writes and may time out). The
     report stays exact: each batch of writes is recorded before anything else happens."""
+    from .client import AirflowClient
+
+    for name, client in (("source", source), ("target", target)):
+        _checks.check_instance(name, client, AirflowClient, "an AirflowClient", setting=False)
     kinds = _check_what(what)
-    if mode not in MODES:
-        raise InvalidArgumentError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    if not isinstance(workers, int) or not 1 <= workers <= 32:
-        raise InvalidArgumentError(f"workers must be an integer from 1 to 32: {workers!r}")
-    if not isinstance(history_batch, int) or history_batch < 1:
-        raise InvalidArgumentError(f"history_batch must be a positive integer: {history_batch!r}")
+    _checks.check_choice("mode", mode, MODES)
+    _checks.check_flag("dry_run", dry_run)
+    _checks.check_int("history_batch", history_batch, minimum=1, meaning="runs per POST")
+    _checks.check_callable("on_item", on_item, none="no progress")
+    _checks.check_int("workers", workers, minimum=1, maximum=32, meaning="writes in flight")
     selected = _check_dag_ids(dag_ids)
     report = MigrationReport(
         mode=mode,
@@ -257,26 +260,14 @@ def migrate(
 
 
 def _check_what(what: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(what, str):
-        what = [w.strip() for w in what.split(",") if w.strip()]
-    wanted = [str(w).replace("-", "_") for w in what]
-    unknown = [w for w in wanted if w not in KINDS]
-    if unknown or not wanted:
-        raise InvalidArgumentError(
-            f"what must name some of: {', '.join(KINDS)} (got {', '.join(unknown) or 'none'})"
-        )
-    return tuple(k for k in KINDS if k in wanted)
+    """The kinds to move, in the order they move (a comma list in one string is split)."""
+    return _checks.check_kinds("what", what, KINDS)
 
 
 def _check_dag_ids(dag_ids: Iterable[str] | None) -> set[str] | None:
-    if dag_ids is None:
-        return None
-    if isinstance(dag_ids, str):
-        dag_ids = [d.strip() for d in dag_ids.split(",")]
-    selected = {str(d) for d in dag_ids if str(d)}
-    if not selected:
-        raise InvalidArgumentError("dag_ids is empty: give DAG ids, or None for every DAG")
-    return selected
+    """None (every DAG) or the DAG ids to limit pause states and history to."""
+    selected = _checks.check_ids("dag_ids", dag_ids, key=True)
+    return None if selected is None else set(selected)
 
 
 # --------------------------------------------------------------------------- the worker

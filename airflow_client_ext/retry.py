@@ -31,6 +31,8 @@ from dataclasses import dataclass, field, replace
 from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
+from . import _checks
+
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT"})
 
 
@@ -52,10 +54,17 @@ class RetryPolicy:
     unprocessed_statuses: frozenset[int] = field(default=frozenset({429, 503}))
 
     def __post_init__(self) -> None:
-        if self.total < 0:
-            raise ValueError("RetryPolicy.total must be >= 0")
-        if self.backoff_base < 0 or self.backoff_max < 0 or self.retry_after_max < 0:
-            raise ValueError("RetryPolicy delays must be >= 0")
+        """Every setting checked when the policy is made (an InvalidSettingError, also a
+        ValueError, naming it), long before a request needs it."""
+        _checks.check_int(
+            "RetryPolicy.total", self.total, minimum=0, meaning="0: no retries", setting=True
+        )
+        for name in ("backoff_base", "backoff_max", "retry_after_max"):
+            _checks.check_seconds(
+                f"RetryPolicy.{name}", getattr(self, name), zero=True, setting=True
+            )
+        for name in ("retry_statuses", "unprocessed_statuses"):
+            _checks.check_statuses(f"RetryPolicy.{name}", getattr(self, name))
 
     def replace(self, **changes: object) -> RetryPolicy:
         return replace(self, **changes)  # type: ignore[arg-type]

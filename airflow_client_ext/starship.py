@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import _checks
 from ._http import redact_text, safe_url
 from .auth import Auth, web_login_for
 from .errors import (
@@ -195,6 +196,9 @@ class StarshipClient:
     """
 
     def __init__(self, client: AirflowClient, auth: Auth | None = None) -> None:
+        _checks.check_instance(
+            "auth", auth, Auth, "an Auth object", none="the client's own", setting=True
+        )
         self._client = client
         self._given_auth = auth
         self._auth: Auth | None = auth
@@ -372,7 +376,7 @@ class StarshipClient:
         )
 
     def delete_variable(self, key: str) -> None:
-        _require(key, "the variable's key")
+        _checks.check_id("key", key, path=False)
         self._call("DELETE /variables", lambda: self.api.delete_variable(key))
 
     # -- connections -------------------------------------------------------------------------
@@ -418,7 +422,7 @@ class StarshipClient:
         )
 
     def delete_connection(self, conn_id: str) -> None:
-        _require(conn_id, "the connection's conn_id")
+        _checks.check_id("conn_id", conn_id, path=False)
         self._call("DELETE /connections", lambda: self.api.delete_connection(conn_id))
 
     # -- DAGs --------------------------------------------------------------------------------
@@ -438,8 +442,9 @@ class StarshipClient:
         ]
 
     def set_paused(self, dag_id: str, paused: bool) -> None:
-        _require(dag_id, "the DAG's id")
-        body = self.models.DagPause(dag_id=dag_id, is_paused=bool(paused))
+        _checks.check_dag_id(dag_id)
+        _checks.check_flag("paused", paused)
+        body = self.models.DagPause(dag_id=dag_id, is_paused=paused)
         self._call("PATCH /dags", lambda: self.api.set_dag_paused(body))
 
     # -- run history -------------------------------------------------------------------------
@@ -450,7 +455,7 @@ class StarshipClient:
 
     def dag_runs(self, dag_id: str, *, limit: int = PAGE_SIZE, offset: int = 0) -> Page:
         """A page of the DAG's runs (dicts, dates as UTC), newest start first."""
-        _require(dag_id, "the DAG's id")
+        _checks.check_dag_id(dag_id)
         _check_page(limit, offset)
         doc = self._get_rows(
             "GET /dag_runs",
@@ -483,12 +488,12 @@ class StarshipClient:
 
     def delete_dag_runs(self, dag_id: str) -> None:
         """Delete ALL runs of the DAG (and, by cascade, their task instances)."""
-        _require(dag_id, "the DAG's id")
+        _checks.check_dag_id(dag_id)
         self._call("DELETE /dag_runs", lambda: self.api.delete_dag_runs(dag_id))
 
     def task_instances(self, dag_id: str, *, limit: int = PAGE_SIZE, offset: int = 0) -> Page:
         """The task instances (dicts) of a page of the DAG's runs (``limit`` counts runs)."""
-        _require(dag_id, "the DAG's id")
+        _checks.check_dag_id(dag_id)
         _check_page(limit, offset)
         doc = self._get_rows(
             "GET /task_instances",
@@ -519,7 +524,7 @@ class StarshipClient:
         self, dag_id: str, *, limit: int = PAGE_SIZE, offset: int = 0
     ) -> Page:
         """Earlier tries of the task instances of a page of runs (empty before 2.10)."""
-        _require(dag_id, "the DAG's id")
+        _checks.check_dag_id(dag_id)
         _check_page(limit, offset)
         doc = self._get_rows(
             "GET /task_instance_history",
@@ -642,10 +647,8 @@ def _require(value: Any, what: str) -> None:
 
 
 def _check_page(limit: int, offset: int) -> None:
-    if not isinstance(limit, int) or limit < 1:
-        raise InvalidArgumentError(f"limit must be a positive integer, not {limit!r}")
-    if not isinstance(offset, int) or offset < 0:
-        raise InvalidArgumentError(f"offset must be a non-negative integer, not {offset!r}")
+    _checks.check_page_size("limit", limit)
+    _checks.check_offset(offset)
 
 
 def _scrubbed(exc: ApiError, secrets: Sequence[str], message: str | None = None) -> ApiError:

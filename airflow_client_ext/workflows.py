@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any, cast
 import urllib3
 from urllib3.exceptions import HTTPError
 
+from . import _checks
+from ._checks import RUN_ID_PATTERN, check_conf
 from ._http import Request, safe_url
 from ._versions import (
     CONNECTION_FIELDS,
@@ -82,8 +84,6 @@ LOG_TAIL_CHARS = 4096
 #: Failed task instances whose logs are fetched for DagRunFailedError (a mapped task may
 #: fail 1000 times; the error lists them all but reads only the first logs).
 MAX_FAILED_LOGS = 10
-#: Airflow's default ``[scheduler] allowed_run_id_pattern``.
-RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.~:+-]+$")
 IMPORT_MODES = ("upsert", "skip-existing")
 
 
@@ -101,79 +101,14 @@ def new_run_id(now: datetime | None = None, token: str | None = None) -> str:
     return f"manual__{moment.strftime('%Y-%m-%dT%H:%M:%S.%f')}Z__{suffix}"
 
 
-def check_run_id(run_id: str) -> str:
-    if not isinstance(run_id, str) or not RUN_ID_PATTERN.match(run_id) or ".." in run_id:
-        raise InvalidArgumentError(
-            f"run_id {run_id!r} is not valid: use letters, digits and _.~:+- (no '..'), "
-            "as Airflow's default [scheduler] allowed_run_id_pattern requires"
-        )
-    return run_id
-
-
-def check_conf(conf: Any) -> dict[str, Any]:
-    """The conf to send: a JSON object (a dict with string keys and JSON values).
-
-    Raises :class:`InvalidArgumentError` naming the first offending place, before anything
-    is sent. Returns a plain copy, exactly as the server will see it.
-    """
-    if conf is None:
-        return {}
-    if not isinstance(conf, Mapping):
-        raise InvalidArgumentError(
-            f"conf must be a JSON object (a dict), not {type(conf).__name__}: {conf!r:.100}"
-        )
-    _check_json(conf, "conf")
-    copied: dict[str, Any] = json.loads(json.dumps(conf, allow_nan=False))
-    return copied
-
-
-def _check_json(value: Any, where: str) -> None:
-    if value is None or isinstance(value, str | bool | int):
-        return
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise InvalidArgumentError(f"{where} is {value!r}, which JSON cannot carry")
-        return
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidArgumentError(
-                    f"{where} has the key {key!r} ({type(key).__name__}); JSON object keys "
-                    "are strings"
-                )
-            _check_json(item, f"{where}[{key!r}]")
-        return
-    if isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _check_json(item, f"{where}[{index}]")
-        return
-    hint = " (send it as an ISO string)" if isinstance(value, datetime) else ""
-    raise InvalidArgumentError(
-        f"{where} is a {type(value).__name__}, which is not JSON-serializable{hint}: {value!r:.100}"
-    )
+def check_run_id(run_id: Any) -> str:
+    """The id a trigger gives its run (Airflow's default ``allowed_run_id_pattern``)."""
+    return _checks.check_new_run_id(run_id)
 
 
 def check_logical_date(value: datetime | str | None) -> datetime | None:
     """A timezone-aware logical date, from a datetime or an ISO string; None stays None."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            text = value.strip()
-            parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-        except ValueError:
-            raise InvalidArgumentError(f"logical_date {value!r} is not an ISO 8601 date") from None
-        value = parsed
-    if not isinstance(value, datetime):
-        raise InvalidArgumentError(
-            f"logical_date must be a datetime or an ISO string, not {type(value).__name__}"
-        )
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidArgumentError(
-            f"logical_date {value.isoformat()} has no time zone: pass an aware datetime "
-            "(e.g. datetime(..., tzinfo=timezone.utc)) so that Airflow reads it as meant"
-        )
-    return value
+    return _checks.check_aware_datetime("logical_date", value, none="none given")
 
 
 class PollSchedule:
@@ -187,12 +122,11 @@ class PollSchedule:
     """
 
     def __init__(self, initial: float = 0.5, factor: float = 1.5, cap: float = 5.0) -> None:
-        if initial <= 0 or factor < 1 or cap < initial:
-            raise ValueError("PollSchedule needs 0 < initial <= cap and factor >= 1")
-        self.initial = initial
-        self.factor = factor
-        self.cap = cap
-        self._next = initial
+        names = ("PollSchedule.initial", "PollSchedule.factor", "PollSchedule.cap")
+        self.initial, self.factor, self.cap = _checks.check_backoff(
+            initial, factor, cap, names=names
+        )
+        self._next = self.initial
 
     def next(self) -> float:
         delay = self._next
@@ -390,6 +324,13 @@ class Workflows:
     def _schedule(self) -> PollSchedule:
         return PollSchedule(self.poll_initial, self.poll_factor, self.poll_cap)
 
+    def _check_timing(self) -> None:
+        """The timing knobs above, checked before a wait sends anything."""
+        names = ("poll_initial", "poll_factor", "poll_cap")
+        _checks.check_backoff(self.poll_initial, self.poll_factor, self.poll_cap, names=names)
+        _checks.check_seconds("wait_stream_interval", self.wait_stream_interval)
+        _checks.check_seconds("wait_stream_silence", self.wait_stream_silence)
+
     # -- paging -----------------------------------------------------------------------------
     def paginate(self, method: Callable[..., Any], /, **filters: Any) -> Iterator[Any]:
         """Yield every item of a generated list method, page after page, to the end.
@@ -400,8 +341,15 @@ class Workflows:
         and walking stops once ``offset`` reaches ``total_entries``, not at a short page.
         A method without ``limit`` is called once.
         """
+        _checks.check_callable("method", method)
+        _check_paging(filters)
         page_size = int(filters.pop("limit", None) or PAGE_SIZE)
         offset = int(filters.pop("offset", None) or 0)
+        return self._pages(method, page_size, offset, filters)
+
+    def _pages(
+        self, method: Callable[..., Any], page_size: int, offset: int, filters: dict[str, Any]
+    ) -> Iterator[Any]:
         parameters = _parameters(method)
         if parameters is not None and "limit" not in parameters:
             page = method(**filters)
@@ -423,9 +371,17 @@ class Workflows:
     ) -> Iterator[DagRun]:
         """Every run of a DAG (``"~"``: of all DAGs) as :class:`DagRun`, optionally of some
         states (``state=["failed"]``); other keywords go to the generated list method."""
+        _checks.check_dag_id(dag_id, wildcard=True)
+        states = _checks.check_states("state", state, _checks.DAG_RUN_STATES)
+        _check_paging(filters)
+        return self._iter_dag_runs(dag_id, states, filters)
+
+    def _iter_dag_runs(
+        self, dag_id: str, states: list[str] | None, filters: dict[str, Any]
+    ) -> Iterator[DagRun]:
         adapter = self._adapter()
-        if state is not None:
-            filters["state"] = [state] if isinstance(state, str) else list(state)
+        if states is not None:
+            filters["state"] = states
         for raw in self.paginate(adapter.runs_method(), dag_id=dag_id, **filters):
             yield adapter.run(raw)
 
@@ -436,10 +392,20 @@ class Workflows:
         state: str | Iterable[str] | None = None,
         **filters: Any,
     ) -> Iterator[TaskInstance]:
-        """Every task instance of a run, each index of a mapped task included."""
+        """Every task instance of a run, each index of a mapped task included (``"~"``: of
+        every run, or every DAG); ``state`` filters by task instance state."""
+        _checks.check_dag_id(dag_id, wildcard=True)
+        _checks.check_run_id(run_id, wildcard=True)
+        states = _checks.check_states("state", state, _checks.TASK_INSTANCE_STATES)
+        _check_paging(filters)
+        return self._iter_task_instances(dag_id, run_id, states, filters)
+
+    def _iter_task_instances(
+        self, dag_id: str, run_id: str, states: list[str] | None, filters: dict[str, Any]
+    ) -> Iterator[TaskInstance]:
         adapter = self._adapter()
-        if state is not None:
-            filters["state"] = [state] if isinstance(state, str) else list(state)
+        if states is not None:
+            filters["state"] = states
         seen: set[tuple[str, int]] = set()
         method = adapter.task_instances_method()
         for raw in self.paginate(method, dag_id=dag_id, dag_run_id=run_id, **filters):
@@ -451,11 +417,16 @@ class Workflows:
     # -- DAGs -------------------------------------------------------------------------------
     def get_dag(self, dag_id: str) -> Dag:
         """One DAG, as :class:`Dag`; a :class:`NotFoundError` that says what to check."""
+        _checks.check_dag_id(dag_id)
         return self._get_dag(self._adapter(), dag_id)
 
     def iter_dags(self, **filters: Any) -> Iterator[Dag]:
         """Every DAG the server has parsed, as :class:`Dag`; keywords go to the generated
         list method (``tags=["x"]``, ``paused=True``, ``dag_id_pattern="etl_%"``)."""
+        _check_paging(filters)
+        return self._iter_dags(filters)
+
+    def _iter_dags(self, filters: dict[str, Any]) -> Iterator[Dag]:
         adapter = self._adapter()
         for raw in self.paginate(adapter.api("DAGApi").get_dags, **filters):
             yield adapter.dag(raw)
@@ -476,6 +447,10 @@ class Workflows:
         With ``unpause=True`` it is also unpaused. On timeout, :class:`WaitTimeoutError`
         lists the server's import errors.
         """
+        _checks.check_dag_id(dag_id)
+        _checks.check_seconds("timeout", timeout)
+        _checks.check_flag("unpause", unpause)
+        self._check_timing()
         adapter = self._adapter()
         deadline = self._clock() + timeout
         schedule = self._schedule()
@@ -513,12 +488,14 @@ class Workflows:
 
     def pause(self, dag_id: str) -> Dag:
         """Pause a DAG: no new runs start (running ones go on)."""
+        _checks.check_dag_id(dag_id)
         adapter = self._adapter()
         self._get_dag(adapter, dag_id)
         return adapter.set_paused(dag_id, True)
 
     def unpause(self, dag_id: str) -> Dag:
         """Unpause a DAG: queued runs start and its schedule resumes."""
+        _checks.check_dag_id(dag_id)
         adapter = self._adapter()
         self._get_dag(adapter, dag_id)
         return adapter.set_paused(dag_id, False)
@@ -544,9 +521,12 @@ class Workflows:
           raises :class:`DagPausedError` (its run would sit queued) unless ``unpause=True``,
           which unpauses it first.
         """
+        _checks.check_dag_id(dag_id)
         body_conf = check_conf(conf)
         date = check_logical_date(logical_date)
         chosen = check_run_id(run_id) if run_id is not None else new_run_id()
+        _checks.check_note(note)
+        _checks.check_flag("unpause", unpause)
         adapter = self._adapter()
         dag = self._get_dag(adapter, dag_id)
         if dag.is_paused:
@@ -590,6 +570,9 @@ class Workflows:
           raises :class:`DagRunFailedError` with the failed task instances and the tail of
           each one's log.
         """
+        _checks.check_dag_id(dag_id)
+        _checks.check_run_id(run_id)
+        self._check_wait(timeout, on_update, raise_on_failure, use_wait_endpoint)
         adapter = self._adapter()
         limit = math.inf if timeout is None else float(timeout)
         deadline = self._clock() + limit
@@ -627,6 +610,7 @@ class Workflows:
     ) -> DagRun:
         """:meth:`trigger`, then :meth:`wait` (``timeout`` covers the wait). A failed run
         raises :class:`DagRunFailedError` unless ``raise_on_failure=False``."""
+        self._check_wait(timeout, on_update, raise_on_failure, use_wait_endpoint)
         run = self.trigger(
             dag_id, conf, run_id=run_id, logical_date=logical_date, note=note, unpause=unpause
         )
@@ -638,6 +622,19 @@ class Workflows:
             raise_on_failure=raise_on_failure,
             use_wait_endpoint=use_wait_endpoint,
         )
+
+    def _check_wait(
+        self,
+        timeout: Any,
+        on_update: Any,
+        raise_on_failure: Any,
+        use_wait_endpoint: Any,
+    ) -> None:
+        _checks.check_seconds("timeout", timeout, none="no limit")
+        _checks.check_callable("on_update", on_update, none="no updates")
+        _checks.check_flag("raise_on_failure", raise_on_failure)
+        _checks.check_flag("use_wait_endpoint", use_wait_endpoint, none="use it when available")
+        self._check_timing()
 
     def _first_look(
         self, adapter: VersionAdapter, dag_id: str, run_id: str, observer: _Observer
@@ -785,11 +782,16 @@ class Workflows:
     # -- runs and tasks ---------------------------------------------------------------------
     def get_dag_run(self, dag_id: str, run_id: str) -> DagRun:
         """One run, as :class:`DagRun`."""
+        _checks.check_dag_id(dag_id)
+        _checks.check_run_id(run_id)
         return self._adapter().get_run(dag_id, run_id)
 
     def clear_run(self, dag_id: str, run_id: str, only_failed: bool = True) -> DagRun:
         """Clear a run's task instances so that they run again (by default only the failed
         and upstream-failed ones); return the run, now queued again."""
+        _checks.check_dag_id(dag_id)
+        _checks.check_run_id(run_id)
+        _checks.check_flag("only_failed", only_failed)
         adapter = self._adapter()
         adapter.clear(dag_id, run_id, only_failed)
         return adapter.get_run(dag_id, run_id)
@@ -808,6 +810,11 @@ class Workflows:
         Airflow 2 sends text; Airflow 3 sends structured lines, joined here into text. A
         task instance that never ran gives ``""``.
         """
+        _checks.check_dag_id(dag_id)
+        _checks.check_run_id(run_id)
+        _checks.check_task_id(task_id)
+        _checks.check_try_number(try_number)
+        _checks.check_map_index(map_index)
         adapter = self._adapter()
         if try_number is None:
             try_number = adapter.get_task_instance(dag_id, run_id, task_id, map_index).try_number
@@ -823,6 +830,8 @@ class Workflows:
     def wait_until_healthy(self, timeout: float = 60.0) -> Health:
         """Wait until :meth:`health` says healthy, through connection errors and 5xx
         answers of a server that is starting; :class:`WaitTimeoutError` after ``timeout``."""
+        _checks.check_seconds("timeout", timeout)
+        self._check_timing()
         probe = self._client.with_options(retry=NO_RETRY, timeout=5.0)
         deadline = self._clock() + timeout
         schedule = self._schedule()
@@ -860,6 +869,12 @@ class Workflows:
         sensitive variables; masked keys of a connection's extra) are left out of the item
         and listed under ``"missing"``: they are never written back as empty or as ``***``.
         """
+        for name, flag in (
+            ("variables", variables),
+            ("pools", pools),
+            ("connections", connections),
+        ):
+            _checks.check_flag(name, flag)
         client = self._client
         adapter = self._adapter()
         doc: dict[str, Any] = {
@@ -956,8 +971,9 @@ class Workflows:
         - ``dry_run=True`` reads everything, writes nothing and reports what would happen.
         """
         _check_document(doc)
-        if mode not in IMPORT_MODES:
-            raise InvalidArgumentError(f"mode must be one of {IMPORT_MODES}, not {mode!r}")
+        _checks.check_choice("mode", mode, IMPORT_MODES)
+        _checks.check_flag("dry_run", dry_run)
+        _checks.check_flag("overwrite_secrets", overwrite_secrets)
         adapter = self._adapter()
         missing_by_item: dict[tuple[str, str], dict[str, str]] = {}
         for entry in doc.get("missing") or ():
@@ -977,8 +993,6 @@ class Workflows:
             items = doc.get(spec.section)
             if items is None:
                 continue
-            if not isinstance(items, list):
-                raise InvalidArgumentError(f"the document's {spec.section!r} must be a list")
             self._import_kind(
                 adapter, spec, items, missing_by_item, mode, dry_run, overwrite_secrets, outcome
             )
@@ -1008,10 +1022,6 @@ class Workflows:
         create = getattr(adapter, f"create_{spec.kind}")
         update = getattr(adapter, f"update_{spec.kind}")
         for raw in items:
-            if not isinstance(raw, Mapping) or not raw.get(spec.id_field):
-                raise InvalidArgumentError(
-                    f"each of the document's {spec.section} needs a {spec.id_field!r}: {raw!r:.200}"
-                )
             name = str(raw[spec.id_field])
             desired, unknown = _desired(spec, raw, missing_by_item.get((spec.kind, name), {}))
             current = existing.get(name)
@@ -1098,6 +1108,25 @@ def _check_document(doc: Any) -> None:
             f"export document version {version!r} is not supported (this client reads up to "
             f"{CONFIG_FORMAT_VERSION})"
         )
+    for spec in _KINDS:  # every item, before anything is read or written
+        items = doc.get(spec.section)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            raise InvalidArgumentError(
+                f"the document's {spec.section!r} must be a list, not {type(items).__name__}"
+            )
+        for index, raw in enumerate(items):
+            where = f"{spec.section}[{index}]"
+            if not isinstance(raw, Mapping):
+                _checks.fail(where, f"an object with a {spec.id_field!r}", raw)
+            _checks.check_id(f"{where}.{spec.id_field}", raw.get(spec.id_field), path=False)
+
+
+def _check_paging(filters: Mapping[str, Any]) -> None:
+    """The ``limit`` and ``offset`` among the filters of a listing."""
+    _checks.check_page_size("limit", filters.get("limit"), none=f"{PAGE_SIZE}")
+    _checks.check_offset(filters.get("offset"), none="0")
 
 
 def _desired(
@@ -1205,9 +1234,11 @@ def _renamed(exc: ApiError, message: str) -> ApiError:
 
 
 __all__ = [
+    "IMPORT_MODES",
     "LOG_TAIL_CHARS",
     "LOG_TAIL_LINES",
     "PAGE_SIZE",
+    "RUN_ID_PATTERN",
     "NdjsonDecoder",
     "OnUpdate",
     "PollSchedule",

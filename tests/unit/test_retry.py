@@ -83,7 +83,7 @@ def test_retry_after_that_is_too_long_or_garbage_is_ignored() -> None:
 def test_invalid_policies_are_refused() -> None:
     with pytest.raises(ValueError, match="total"):
         RetryPolicy(total=-1)
-    with pytest.raises(ValueError, match="delays"):
+    with pytest.raises(ValueError, match="backoff_base must be a finite number of seconds >= 0"):
         RetryPolicy(backoff_base=-1)
 
 
