@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from starship_support import client_for, clone_history, stable_state, starship_server
 
-from airflow_client_ext import AirflowClient, MigrationError, MigrationReport, migrate
+from airflow_client_ext import AirflowClient, MigrationError, MigrationReport, TokenAuth, migrate
 from airflow_client_ext._versions import adapter_for
 from airflow_client_ext.cli import cli
 from airflow_client_ext.migration import MigrationItem
@@ -270,7 +270,9 @@ def test_without_starship_passwords_are_reported_missing_never_written_empty(
     pair: tuple[AirflowServer, AirflowServer], airflow_server: AirflowInstance
 ) -> None:
     """The session's server has no Starship: its API never returns passwords."""
-    source = AirflowClient(airflow_server.url, auth=client_for(pair[0]).auth)
+    source = AirflowClient(
+        airflow_server.url, auth=TokenAuth(airflow_server.username, airflow_server.password)
+    )
     target = client_for(pair[1])
     prefix = f"nostar_{int(time.time())}_"
     name = f"{prefix}conn"
