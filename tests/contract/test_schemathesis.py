@@ -58,12 +58,14 @@ EXPLAINED: dict[tuple[str, str, str], str] = {
         "the /wait stream (a StreamingResponse) is sent without a Content-Type header; the "
         "client asks for application/x-ndjson and reads it line by line whatever the header"
     ),
-    ("3.", "GET /api/v2/auth/login", "content_type_conformance"): (
-        "the browser login answers 307 (a redirect to the auth manager's page) with no body "
-        "and so no Content-Type; the client never calls it"
-    ),
-    ("3.", "GET /api/v2/auth/logout", "content_type_conformance"): (
-        "the browser logout answers 307 with no body; the client never calls it"
+}
+
+#: GETs not sent, with why (as the matrix sweep leaves them out)
+NOT_SENT = {
+    "GET /api/v2/auth/login": "the browser login: a 307 to the auth manager's page",
+    "GET /api/v2/auth/logout": (
+        "the browser logout revokes the token it is called with (3.3.2 answered every later "
+        "call of the session 403 'Invalid JWT token')"
     ),
 }
 
@@ -154,7 +156,9 @@ def test_every_get_answer_fits_the_spec_and_the_generated_models(
     checks = [getattr(schemathesis.checks, name) for name in CHECKS]
     schema_check = schemathesis.checks.response_schema_conformance
     operations = [result.ok() for result in schema.get_all_operations()]
-    gets = [op for op in operations if op.method.upper() == "GET"]
+    gets = [
+        op for op in operations if op.method.upper() == "GET" and f"GET {op.path}" not in NOT_SENT
+    ]
     assert len(gets) > 30, "the spec's GET operations were not found"
 
     def probe_for(operation: Any) -> Callable[[], None]:
