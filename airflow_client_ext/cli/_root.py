@@ -30,9 +30,17 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, _checks
-from ._cli_exit import ExitCode, exit_code_for, exit_codes_text
-from ._cli_output import (
+from .. import __version__, _checks
+from .._http import redact_text
+from ..errors import (
+    ApiError,
+    DagPausedError,
+    DagRunFailedError,
+    InvalidArgumentError,
+    WaitTimeoutError,
+)
+from ._exit import ExitCode, exit_code_for, exit_codes_text
+from ._output import (
     Progress,
     dumps,
     kv_table,
@@ -45,17 +53,9 @@ from ._cli_output import (
     task_label,
     to_jsonable,
 )
-from ._http import redact_text
-from .errors import (
-    ApiError,
-    DagPausedError,
-    DagRunFailedError,
-    InvalidArgumentError,
-    WaitTimeoutError,
-)
 
 if TYPE_CHECKING:
-    from .client import AirflowClient
+    from ..client import AirflowClient
 
 PROG = "airflow-client-ext"
 RUN_STATES = _checks.DAG_RUN_STATES
@@ -140,7 +140,7 @@ class CliState:
         """
         if self._client is not None:
             return self._client
-        from .client import AirflowClient  # lazy: `--help` stays fast
+        from ..client import AirflowClient  # lazy: `--help` stays fast
 
         if not self.url:
             raise click.UsageError(
@@ -1038,8 +1038,8 @@ def migrate_(
     password is reported as missing, never written empty. A second run changes nothing; a
     run that stopped halfway is completed by running it again.
     """
-    from .errors import InvalidArgumentError
-    from .migration import MigrationError, migrate
+    from ..errors import InvalidArgumentError
+    from ..migration import MigrationError, migrate
 
     source = _side(state, "SOURCE", source_url).client()
     target = _side(state, "TARGET", target_url).client()
@@ -1120,7 +1120,3 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     """The console script ``airflow-client-ext``."""
     cli.main(args=argv, prog_name=PROG)
     raise AssertionError("unreachable: click exits")  # pragma: no cover
-
-
-if __name__ == "__main__":
-    main()
