@@ -21,7 +21,7 @@ Ids are refused only for what cannot work:
 - Ids that travel in a body or a query (Starship's routes, import documents) may hold
   ``/`` too.
 
-No click here: the CLI wraps these same checks in click types (``cli.py``).
+No click here: the CLI wraps these same checks in click types (``cli/_params.py``).
 """
 
 from __future__ import annotations

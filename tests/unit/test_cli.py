@@ -25,9 +25,10 @@ from click.testing import CliRunner, Result
 from rich.console import Console
 
 from airflow_client_ext import cli as cli_module
-from airflow_client_ext._cli_exit import ExitCode, exit_code_for
-from airflow_client_ext._cli_output import LiveProgress, PlainProgress, to_jsonable
 from airflow_client_ext.auth import Auth, BearerAuth, NoAuth, TokenAuth
+from airflow_client_ext.cli import _state as cli_state
+from airflow_client_ext.cli._exit import ExitCode, exit_code_for
+from airflow_client_ext.cli._output import LiveProgress, PlainProgress, to_jsonable
 from airflow_client_ext.client import AirflowClient
 from airflow_client_ext.errors import (
     AirflowClientError,
@@ -203,7 +204,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClient]:
     for name in list(os.environ):
         if name.startswith("AIRFLOW_"):
             monkeypatch.delenv(name)
-    monkeypatch.setattr(cli_module, "stdin_is_tty", lambda: False)
+    monkeypatch.setattr(cli_state, "stdin_is_tty", lambda: False)
     return client
 
 
@@ -433,7 +434,7 @@ def test_no_password_without_a_terminal_is_a_usage_error(fake: FakeClient) -> No
 def test_password_is_prompted_hidden_on_a_terminal(
     fake: FakeClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli_module, "stdin_is_tty", lambda: True)
+    monkeypatch.setattr(cli_state, "stdin_is_tty", lambda: True)
     env = {"AIRFLOW_URL": "http://a.test", "AIRFLOW_USERNAME": "ci"}
     result = run(["pause", "etl"], env=env, input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from .errors import (
+from ..errors import (
     AirflowClientError,
     AuthenticationError,
     BadRequestError,

@@ -1,6 +1,6 @@
 """Output of the ``airflow-client-ext`` command: JSON documents, rich tables, wait progress.
 
-Imported by :mod:`airflow_client_ext.cli` only (it needs the ``cli`` extra: rich).
+Imported by the :mod:`airflow_client_ext.cli` package only (it needs the ``cli`` extra: rich).
 Values that come from the server are rendered as :class:`rich.text.Text`, never as markup,
 so a ``[red]`` in a run id or a log line is printed as it is.
 """

@@ -1,0 +1,100 @@
+"""``airflow-client-ext``: drive Airflow 2 and 3 from a pipeline or a terminal.
+
+::
+
+    export AIRFLOW_URL=https://airflow.example.com AIRFLOW_USERNAME=ci AIRFLOW_PASSWORD=...
+    airflow-client-ext trigger etl --conf '{"day": "2026-01-01"}' --wait --timeout 900
+    airflow-client-ext runs etl --state failed --json
+
+Needs the ``cli`` extra (click, rich): ``pip install "airflow-client-ext[cli]"``. Importing
+``airflow_client_ext`` never imports this package.
+
+One module per concern: ``_root`` (the root group, its global options, exit codes and
+:func:`main`), ``_state`` (:class:`CliState`: options, client, secrets, output), ``_errors``
+(error reports), ``_params`` (argument types and parsers), ``_exit`` (exit codes),
+``_output`` (JSON, tables, progress); the commands: ``_runs`` (trigger, wait, runs, logs),
+``_dags`` (pause, unpause), ``_server`` (health, version), ``_config`` (export, import,
+migrate). The root group is defined first; importing the command modules below registers
+their commands on it.
+"""
+
+from __future__ import annotations
+
+from .. import __version__
+from ._errors import LOG_TAIL_LINES, PAUSED_HINT, error_document, report_error, show_usage_error
+from ._exit import ExitCode, exit_code_for
+from ._output import progress_for
+from ._params import (
+    DAG_ID,
+    DAG_ID_OR_ALL,
+    NEW_RUN_ID,
+    NOTE,
+    RUN_ID,
+    RUN_STATES,
+    SECONDS,
+    TASK_ID,
+    URL,
+    Checked,
+    parse_conf,
+    parse_datetime,
+    split_states,
+)
+from ._root import AUTH_SCHEMES, EPILOG, PROG, AirflowCli, cli, main
+from ._state import CliState, pass_state
+
+# isort: split
+# the commands: each module registers its commands on `cli` when imported
+from ._config import MIGRATE_KINDS, export_, import_, import_view, migrate_, migrate_view
+from ._dags import pause, unpause
+from ._runs import DEFAULT_WAIT_TIMEOUT, follow, logs, newest_first, runs, trigger, wait
+from ._server import health, version
+
+__all__ = [
+    "AUTH_SCHEMES",
+    "DAG_ID",
+    "DAG_ID_OR_ALL",
+    "DEFAULT_WAIT_TIMEOUT",
+    "EPILOG",
+    "LOG_TAIL_LINES",
+    "MIGRATE_KINDS",
+    "NEW_RUN_ID",
+    "NOTE",
+    "PAUSED_HINT",
+    "PROG",
+    "RUN_ID",
+    "RUN_STATES",
+    "SECONDS",
+    "TASK_ID",
+    "URL",
+    "AirflowCli",
+    "Checked",
+    "CliState",
+    "ExitCode",
+    "__version__",
+    "cli",
+    "error_document",
+    "exit_code_for",
+    "export_",
+    "follow",
+    "health",
+    "import_",
+    "import_view",
+    "logs",
+    "main",
+    "migrate_",
+    "migrate_view",
+    "newest_first",
+    "parse_conf",
+    "parse_datetime",
+    "pass_state",
+    "pause",
+    "progress_for",
+    "report_error",
+    "runs",
+    "show_usage_error",
+    "split_states",
+    "trigger",
+    "unpause",
+    "version",
+    "wait",
+]

@@ -1,0 +1,192 @@
+"""The state every command shares: the global options, the lazily built client, the secrets
+to keep out of output, and where output goes.
+
+Tests patch :func:`stdin_is_tty` and :func:`make_console` here (this is where they are
+looked up).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.console import Console, RenderableType
+
+from .._http import redact_text
+from ._output import dumps
+
+if TYPE_CHECKING:
+    from ..client import AirflowClient
+
+
+def stdin_is_tty() -> bool:
+    """True when a person can answer a prompt (patched in tests)."""
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def make_console(stderr: bool = False) -> Console:
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 200  # a log or a pipe: do not fold run ids at 80 columns
+    return console
+
+
+# -- state shared by the commands ---------------------------------------------------------
+@dataclass
+class CliState:
+    """The global options, the lazily built client and the secrets to keep out of output."""
+
+    url: str | None = None
+    username: str | None = None
+    auth: str | None = None
+    api_version: str | None = None
+    http_timeout: float | None = None
+    password_stdin: bool = False
+    as_json: bool = False
+    quiet: bool = False
+    verbose: int = 0
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    secrets: list[str] = field(default_factory=list)
+    _client: AirflowClient | None = None
+    _out: Console | None = None
+    _err: Console | None = None
+
+    # consoles are made on first use: CliRunner swaps sys.stdout per invocation
+    @property
+    def out(self) -> Console:
+        if self._out is None:
+            self._out = make_console()
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        if self._err is None:
+            self._err = make_console(stderr=True)
+        return self._err
+
+    def all_secrets(self) -> list[str]:
+        found = list(self.secrets)
+        if self._client is not None:
+            found.extend(self._client.auth.secrets())
+        return found
+
+    def redact(self, text: str) -> str:
+        return redact_text(text, self.all_secrets())
+
+    # -- the client -----------------------------------------------------------------------
+    def scheme(self) -> str:
+        env = self.environ
+        if self.auth:
+            return self.auth.lower()
+        if env.get("AIRFLOW_AUTH"):
+            return env["AIRFLOW_AUTH"].strip().lower()
+        return "bearer" if env.get("AIRFLOW_TOKEN") and not self.username else "token"
+
+    def client(self, *, need_auth: bool = True) -> AirflowClient:
+        """The client; asks for the password (hidden) on a terminal when none is set.
+
+        ``need_auth=False`` (health, version: public endpoints): no prompt; without a
+        password the calls go out without credentials.
+        """
+        if self._client is not None:
+            return self._client
+        from ..client import AirflowClient  # lazy: `--help` stays fast
+
+        if not self.url:
+            raise click.UsageError(
+                "no Airflow URL: pass --url or set AIRFLOW_URL (e.g. http://localhost:8080)"
+            )
+        env = dict(self.environ)
+        env["AIRFLOW_URL"] = self.url
+        for key, value in (
+            ("AIRFLOW_USERNAME", self.username),
+            ("AIRFLOW_AUTH", self.auth),
+            ("AIRFLOW_API_VERSION", self.api_version),
+        ):
+            if value:
+                env[key] = value
+            else:
+                env.pop(key, None)
+        if self.http_timeout is not None:
+            env["AIRFLOW_TIMEOUT"] = str(self.http_timeout)
+        scheme = self.scheme()
+        if scheme in ("token", "basic") and self.username:
+            password = self._secret("AIRFLOW_PASSWORD", f"Password for {self.username}", need_auth)
+            if password is None:
+                env["AIRFLOW_AUTH"] = "none"
+            else:
+                env["AIRFLOW_PASSWORD"] = password
+        elif scheme == "bearer":
+            token = self._secret("AIRFLOW_TOKEN", "Token", need_auth)
+            if token is None:
+                env["AIRFLOW_AUTH"] = "none"
+            else:
+                env["AIRFLOW_TOKEN"] = token
+        elif scheme in ("token", "basic") and self.auth and need_auth:
+            raise click.UsageError(f"--auth {scheme} needs --username (or AIRFLOW_USERNAME)")
+        self.secrets.extend(v for k in ("AIRFLOW_PASSWORD", "AIRFLOW_TOKEN") if (v := env.get(k)))
+        self._client = AirflowClient.from_env(env)
+        return self._client
+
+    def _secret(self, variable: str, prompt: str, required: bool) -> str | None:
+        if self.password_stdin:
+            line = sys.stdin.readline().rstrip("\r\n")
+            if not line:
+                raise click.UsageError("--password-stdin: nothing to read on stdin")
+            self.secrets.append(line)
+            return line
+        value = self.environ.get(variable)
+        if value:
+            return value
+        if not required:
+            return None
+        if stdin_is_tty():
+            answer: str = click.prompt(prompt, hide_input=True, err=True)
+            self.secrets.append(answer)
+            return answer
+        what = "password" if variable == "AIRFLOW_PASSWORD" else "token"
+        raise click.UsageError(
+            f"no {what}: set {variable}, pipe it with --password-stdin, or run in a terminal "
+            "to be asked for it"
+        )
+
+    # -- output ---------------------------------------------------------------------------
+    def emit(self, document: Any, human: Callable[[], RenderableType | str | None]) -> None:
+        """The command's result: one JSON document with --json, else what ``human`` makes."""
+        if self.as_json:
+            click.echo(dumps(document))
+            return
+        rendered = human()
+        if rendered is None:
+            return
+        if isinstance(rendered, str):
+            click.echo(rendered)
+        elif self.out.is_terminal:
+            self.out.print(rendered)
+        else:  # a pipe or a log: no padding at the ends of lines
+            with self.out.capture() as captured:
+                self.out.print(rendered)
+            click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
+
+    @property
+    def progress_console(self) -> Console | None:
+        """Where a wait shows its progress: stdout, or stderr with --json; None with -q."""
+        if self.quiet:
+            return None
+        return self.err if self.as_json else self.out
+
+    def note(self, message: str) -> None:
+        """A line for the person watching (not the result): stderr with --json, -q hides it."""
+        if self.quiet:
+            return
+        click.echo(message, err=self.as_json)
+
+
+pass_state = click.make_pass_decorator(CliState)
