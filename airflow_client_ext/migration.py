@@ -48,6 +48,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import _checks
+from ._config_io import _normal
 from ._http import redact_text, safe_url
 from ._versions import (
     CONNECTION_FIELDS,
@@ -65,7 +66,6 @@ from .errors import (
     PermissionDeniedError,
     WorkflowError,
 )
-from .workflows import _normal
 
 if TYPE_CHECKING:
     from .client import AirflowClient

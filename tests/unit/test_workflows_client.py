@@ -105,7 +105,7 @@ def test_paginate_calls_an_unpaged_method_once(v2: ModuleType) -> None:
 def test_paginate_finds_the_list_field_of_any_generated_collection(
     v1: ModuleType, v2: ModuleType
 ) -> None:
-    from airflow_client_ext.workflows import _list_field
+    from airflow_client_ext._paging import _list_field
 
     assert _list_field(v2.DAGRunCollectionResponse.model_construct()) == "dag_runs"
     assert _list_field(v2.TaskInstanceCollectionResponse.model_construct()) == "task_instances"

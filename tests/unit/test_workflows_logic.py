@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from airflow_client_ext._config_io import _KINDS, _desired, _differing
 from airflow_client_ext._versions import (
     CONNECTION_FIELDS,
     has_mask,
@@ -34,12 +35,9 @@ from airflow_client_ext.models import (
     utc,
 )
 from airflow_client_ext.workflows import (
-    _KINDS,
     RUN_ID_PATTERN,
     NdjsonDecoder,
     PollSchedule,
-    _desired,
-    _differing,
     check_conf,
     check_logical_date,
     check_run_id,

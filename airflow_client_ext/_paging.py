@@ -1,0 +1,154 @@
+"""Listings: :meth:`paginate` over any generated list method, and the ``iter_*`` methods
+that walk runs, task instances and DAGs page after page as version-neutral models."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from . import _checks
+from ._workflow_base import _WorkflowBase
+from .errors import ConfigurationError
+from .models import Dag, DagRun, TaskInstance
+
+#: Items asked for per page; the server caps it at its ``[api] maximum_page_limit``.
+PAGE_SIZE = 100
+
+
+def _list_field(model: Any) -> str:
+    """The name of the list field of a generated collection model (``dag_runs``, ...)."""
+    cls = type(model)
+    fields = getattr(cls, "model_fields", None)
+    if not isinstance(fields, Mapping):
+        raise ConfigurationError(f"paginate: {cls.__name__} is not a generated collection model")
+    candidates = [str(name) for name, info in fields.items() if _is_list(info.annotation)]
+    if len(candidates) != 1:
+        raise ConfigurationError(
+            f"paginate: cannot tell the items of {cls.__name__} (list fields: "
+            f"{', '.join(candidates) or 'none'})"
+        )
+    return candidates[0]
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        return True
+    if origin is typing.Union or type(annotation).__name__ == "UnionType":
+        return any(_is_list(arg) for arg in typing.get_args(annotation) if arg is not type(None))
+    if origin is typing.Annotated:
+        return _is_list(typing.get_args(annotation)[0])
+    return False
+
+
+def _parameters(method: Callable[..., Any]) -> set[str] | None:
+    import inspect
+
+    try:
+        return set(inspect.signature(method).parameters)
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_paging(filters: Mapping[str, Any]) -> None:
+    """The ``limit`` and ``offset`` among the filters of a listing."""
+    _checks.check_page_size("limit", filters.get("limit"), none=f"{PAGE_SIZE}")
+    _checks.check_offset(filters.get("offset"), none="0")
+
+
+class _PagingWorkflows(_WorkflowBase):
+    """Listings of :class:`~airflow_client_ext.workflows.Workflows` (a mixin)."""
+
+    def paginate(self, method: Callable[..., Any], /, **filters: Any) -> Iterator[Any]:
+        """Yield every item of a generated list method, page after page, to the end.
+
+        ``client.paginate(client.api("VariableApi").get_variables)`` yields each
+        ``VariableResponse``; keyword arguments are the method's filters. Pages are asked
+        with ``limit``/``offset`` (``limit`` defaults to 100; the server may cap it lower)
+        and walking stops once ``offset`` reaches ``total_entries``, not at a short page.
+        A method without ``limit`` is called once.
+        """
+        _checks.check_callable("method", method)
+        _check_paging(filters)
+        page_size = int(filters.pop("limit", None) or PAGE_SIZE)
+        offset = int(filters.pop("offset", None) or 0)
+        return self._pages(method, page_size, offset, filters)
+
+    def _pages(
+        self, method: Callable[..., Any], page_size: int, offset: int, filters: dict[str, Any]
+    ) -> Iterator[Any]:
+        parameters = _parameters(method)
+        if parameters is not None and "limit" not in parameters:
+            page = method(**filters)
+            yield from getattr(page, _list_field(page)) or ()
+            return
+        field: str | None = None
+        while True:
+            page = method(limit=page_size, offset=offset, **filters)
+            field = field or _list_field(page)
+            items = list(getattr(page, field) or ())
+            yield from items
+            offset += len(items)
+            total = getattr(page, "total_entries", None)
+            if not items or (total is not None and offset >= total):
+                return
+
+    def iter_dag_runs(
+        self, dag_id: str = "~", state: str | Iterable[str] | None = None, **filters: Any
+    ) -> Iterator[DagRun]:
+        """Every run of a DAG (``"~"``: of all DAGs) as :class:`DagRun`, optionally of some
+        states (``state=["failed"]``); other keywords go to the generated list method."""
+        _checks.check_dag_id(dag_id, wildcard=True)
+        states = _checks.check_states("state", state, _checks.DAG_RUN_STATES)
+        _check_paging(filters)
+        return self._iter_dag_runs(dag_id, states, filters)
+
+    def _iter_dag_runs(
+        self, dag_id: str, states: list[str] | None, filters: dict[str, Any]
+    ) -> Iterator[DagRun]:
+        adapter = self._adapter()
+        if states is not None:
+            filters["state"] = states
+        for raw in self.paginate(adapter.runs_method(), dag_id=dag_id, **filters):
+            yield adapter.run(raw)
+
+    def iter_task_instances(
+        self,
+        dag_id: str,
+        run_id: str,
+        state: str | Iterable[str] | None = None,
+        **filters: Any,
+    ) -> Iterator[TaskInstance]:
+        """Every task instance of a run, each index of a mapped task included (``"~"``: of
+        every run, or every DAG); ``state`` filters by task instance state."""
+        _checks.check_dag_id(dag_id, wildcard=True)
+        _checks.check_run_id(run_id, wildcard=True)
+        states = _checks.check_states("state", state, _checks.TASK_INSTANCE_STATES)
+        _check_paging(filters)
+        return self._iter_task_instances(dag_id, run_id, states, filters)
+
+    def _iter_task_instances(
+        self, dag_id: str, run_id: str, states: list[str] | None, filters: dict[str, Any]
+    ) -> Iterator[TaskInstance]:
+        adapter = self._adapter()
+        if states is not None:
+            filters["state"] = states
+        seen: set[tuple[str, int]] = set()
+        method = adapter.task_instances_method()
+        for raw in self.paginate(method, dag_id=dag_id, dag_run_id=run_id, **filters):
+            ti = adapter.task_instance(raw)
+            if (ti.task_id, ti.map_index) not in seen:  # an unordered listing may repeat one
+                seen.add((ti.task_id, ti.map_index))
+                yield ti
+
+    def iter_dags(self, **filters: Any) -> Iterator[Dag]:
+        """Every DAG the server has parsed, as :class:`Dag`; keywords go to the generated
+        list method (``tags=["x"]``, ``paused=True``, ``dag_id_pattern="etl_%"``)."""
+        _check_paging(filters)
+        return self._iter_dags(filters)
+
+    def _iter_dags(self, filters: dict[str, Any]) -> Iterator[Dag]:
+        adapter = self._adapter()
+        for raw in self.paginate(adapter.api("DAGApi").get_dags, **filters):
+            yield adapter.dag(raw)
