@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from airflow_client_ext.testing.secrets_guard import SecretsGuard
-
 DAGS = Path(__file__).resolve().parent / "dags"
 
 
@@ -44,6 +42,11 @@ SUITE_SECRETS = (
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _suite_secrets(secrets_guard: SecretsGuard) -> None:
+def _suite_secrets(request: pytest.FixtureRequest) -> None:
+    # tests/packaging runs without the package installed: no plugin, no guard
+    try:
+        guard = request.getfixturevalue("secrets_guard")
+    except pytest.FixtureLookupError:
+        return
     for secret in SUITE_SECRETS:
-        secrets_guard.add(secret, f"the suite's secret {secret[:2]}...")
+        guard.add(secret, f"the suite's secret {secret[:2]}...")
