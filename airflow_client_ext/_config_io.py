@@ -43,15 +43,21 @@ def _normal(kind: str, name: str, value: Any) -> Any:
     return value
 
 
-def _without_masked(extra: Any) -> Any:
-    """A connection's extra (JSON text) without the keys whose values are masked."""
+def _extra_object(extra: Any) -> dict[str, Any] | None:
+    """A connection's extra (JSON text) as a dict, or None if it is not a JSON object."""
     if not isinstance(extra, str):
-        return extra
+        return None
     try:
         doc = json.loads(extra)
     except ValueError:
-        return extra
-    if not isinstance(doc, dict):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _without_masked(extra: Any) -> Any:
+    """A connection's extra (JSON text) without the keys whose values are masked."""
+    doc = _extra_object(extra)
+    if doc is None:
         return extra
     return json.dumps({k: v for k, v in doc.items() if not has_mask(v)}, sort_keys=True)
 
@@ -411,21 +417,13 @@ def _differing(
 
 def _json_keys(extra: Any) -> set[str]:
     """The top-level keys of a connection's extra (JSON text), if it is a JSON object."""
-    try:
-        doc = json.loads(extra) if isinstance(extra, str) else None
-    except ValueError:
-        return set()
-    return {str(k) for k in doc} if isinstance(doc, dict) else set()
+    doc = _extra_object(extra)
+    return {str(k) for k in doc} if doc is not None else set()
 
 
 def _drop_keys(extra: Any, keys: set[str]) -> Any:
     """A connection's extra (JSON text) without some keys."""
-    if not isinstance(extra, str) or not keys:
-        return extra
-    try:
-        doc = json.loads(extra)
-    except ValueError:
-        return extra
-    if not isinstance(doc, dict):
+    doc = _extra_object(extra) if keys else None
+    if doc is None:
         return extra
     return json.dumps({k: v for k, v in doc.items() if k not in keys}, sort_keys=True)

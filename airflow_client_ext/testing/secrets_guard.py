@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from .._http import REDACTED, secret_pattern
+from .._http import REDACTED, redact_text, secret_pattern
 from ..errors import AirflowClientError
 
 #: a JSON Web Token: header and payload are base64url JSON objects ("eyJ" is '{"')
@@ -83,9 +83,7 @@ class SecretsGuard:
         return found
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = secret_pattern(secret).sub(REDACTED, text)
-        return JWT.sub(REDACTED, text)
+        return JWT.sub(REDACTED, redact_text(text, list(self.secrets)))
 
     def record_error(self, error: BaseException) -> None:
         with self._lock:
