@@ -25,8 +25,9 @@ from .._lazy import lazy_exports
 if TYPE_CHECKING:
     from ._errors import AirflowServerError
     from ._venv import AirflowVenv, cache_root, ensure_venv
+    from .instance import AirflowInstance, RemoteAirflow
     from .postgres import PostgresServer
-    from .server import AirflowInstance, AirflowServer, RemoteAirflow, airflow_fqdn, free_port
+    from .server import AirflowServer, airflow_fqdn, free_port
 
 DEFAULT_VERSIONS: tuple[str, ...] = ("2.11.2", "3.3.2")
 """The Airflow versions the plugin starts when ``--airflow-version`` is not given."""
@@ -36,9 +37,9 @@ _LAZY = {
     "AirflowVenv": "._venv",
     "cache_root": "._venv",
     "ensure_venv": "._venv",
-    "AirflowInstance": ".server",
+    "AirflowInstance": ".instance",
     "AirflowServer": ".server",
-    "RemoteAirflow": ".server",
+    "RemoteAirflow": ".instance",
     "airflow_fqdn": ".server",
     "free_port": ".server",
     "PostgresServer": ".postgres",
