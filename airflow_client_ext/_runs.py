@@ -214,7 +214,8 @@ class _RunWorkflows(_PagingWorkflows):
     ) -> DagRun:
         """Wait until the run reaches a terminal state (``success`` or ``failed``); return it.
 
-        - Polls the run, fast at first (0.5 s) then backing off to 5 s; on Airflow >= 3.1
+        - Polls the run, fast at first (0.5 s, at most 0.75 s apart during the first minute)
+          then backing off to 5 s; on Airflow >= 3.1
           it reads the server's ``/wait`` NDJSON stream instead (``use_wait_endpoint=None``
           picks it when available, ``False`` forces polling) and polls if the stream fails.
         - ``on_update(run, task_instances)`` is called with the run and its task instances

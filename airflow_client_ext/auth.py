@@ -78,25 +78,37 @@ def _basic_header(username: str, password: str) -> str:
 
 
 class BasicAuth(Auth):
-    """HTTP basic auth: Airflow 2 with ``airflow.api.auth.backend.basic_auth``."""
+    """HTTP basic auth: Airflow 2 with ``airflow.api.auth.backend.basic_auth``.
 
-    sensitive_headers = frozenset({"authorization"})
+    On ``/api/v1`` it logs in once through the webserver's session (see
+    :class:`_SessionLogin`) where the server takes it, because Airflow 2 hashes the password
+    on every basic-auth request (about 120 ms of server time each); ``session=False`` sends
+    basic auth on every request.
+    """
+
+    sensitive_headers = frozenset({"authorization", "cookie"})
     scheme = "basic auth"
 
-    def __init__(self, username: str, password: str) -> None:
+    def __init__(self, username: str, password: str, *, session: bool = True) -> None:
         _check_credentials("BasicAuth", username, password, basic=True)
+        _checks.check_flag("BasicAuth.session", session, setting=True)
         self.username = username
         self._password = password
         self._header = _basic_header(username, password)
+        self._session = _SessionLogin(username, password) if session else None
 
     @property
     def principal(self) -> str:
         return self.username
 
     def secrets(self) -> list[str]:
-        return [self._password, self._header.split(" ", 1)[1]]
+        found = [self._password, self._header.split(" ", 1)[1]]
+        return found + (self._session.secrets() if self._session else [])
 
     def auth_flow(self, request: Request) -> AuthFlow:
+        if self._session is not None and _is_v1(request.url):
+            yield from self._session.flow(request, self._header)
+            return
         request.headers["Authorization"] = self._header
         yield request
 
@@ -142,10 +154,12 @@ class TokenAuth(Auth):
     On Airflow 3 it logs in with ``POST /auth/token``, caches the JWT, logs in again shortly
     before the token's ``exp`` and once more if the server answers 401 anyway (a restarted
     server with a new secret, a clock skew). Thread-safe: concurrent calls share one login.
-    On Airflow 2 (``/api/v1``) the same credentials go as basic auth.
+    On Airflow 2 (``/api/v1``) it logs in once through the webserver's session where the
+    server takes it, else (or with ``session=False``) sends the same credentials as basic
+    auth; see :class:`BasicAuth`.
     """
 
-    sensitive_headers = frozenset({"authorization"})
+    sensitive_headers = frozenset({"authorization", "cookie"})
     scheme = "token auth"
 
     def __init__(
@@ -156,8 +170,10 @@ class TokenAuth(Auth):
         token_url: str | None = None,
         refresh_margin: float = 30.0,
         renew_early: bool = True,
+        session: bool = True,
     ) -> None:
         _check_credentials("TokenAuth", username, password)
+        _checks.check_flag("TokenAuth.session", session, setting=True)
         _checks.check_url("TokenAuth.token_url", token_url, none="<server>/auth/token")
         _checks.check_seconds("TokenAuth.refresh_margin", refresh_margin, zero=True, setting=True)
         _checks.check_flag("TokenAuth.renew_early", renew_early, setting=True)
@@ -167,6 +183,7 @@ class TokenAuth(Auth):
         self.refresh_margin = refresh_margin
         self.renew_early = renew_early
         self._basic = _basic_header(username, password)
+        self._session = _SessionLogin(username, password) if session else None
         self._token: str | None = None
         self._expires_at: float | None = None
         self._lifetime: float | None = None
@@ -179,7 +196,8 @@ class TokenAuth(Auth):
         return self.username
 
     def secrets(self) -> list[str]:
-        return [s for s in (self._password, self._basic.split(" ", 1)[1], self._token) if s]
+        found = [s for s in (self._password, self._basic.split(" ", 1)[1], self._token) if s]
+        return found + (self._session.secrets() if self._session else [])
 
     def __repr__(self) -> str:
         state = "token cached" if self._token else "no token yet"
@@ -237,7 +255,10 @@ class TokenAuth(Auth):
         return True
 
     def auth_flow(self, request: Request) -> AuthFlow:
-        if "/api/v1/" in request.url or request.url.endswith("/api/v1"):
+        if _is_v1(request.url):
+            if self._session is not None:
+                yield from self._session.flow(request, self._basic)
+                return
             request.headers["Authorization"] = self._basic
             yield request
             return
@@ -516,5 +537,109 @@ def web_login_for(auth: Auth) -> WebLoginAuth | None:
     if isinstance(auth, WebLoginAuth):
         return auth
     if isinstance(auth, BasicAuth | TokenAuth):
+        if auth._session is not None:  # one login for /api/v1 and the UI-only routes
+            return auth._session.web
         return WebLoginAuth(auth.username, auth._password)
     return None
+
+
+def _is_v1(url: str) -> bool:
+    path = urlsplit(url).path
+    return "/api/v1/" in path or path.endswith("/api/v1")
+
+
+_REFUSED = (401, 403)
+
+
+class _SessionLogin:
+    """Airflow 2's session auth backend for ``/api/v1``: one login, then a cookie.
+
+    Airflow 2 checks a basic-auth password with a deliberately slow hash on every request
+    (about 120 ms of server time). Its default ``[api] auth_backends`` also include
+    ``airflow.api.auth.backend.session``, which takes the webserver's login cookie. So once a
+    client has sent ``basic_first`` requests (a one-off call never logs in), it logs in
+    through the login form (:class:`WebLoginAuth`: one hash) and sends the cookie from then
+    on. Whether the server takes it is learnt from the answers, never assumed:
+
+    - an API answer of 401/403 to the cookie is sent again once with basic auth (a refused
+      request was not carried out, so this is safe for a POST too). If basic auth passes,
+      the cookie was the problem: before the session ever worked, the server does not take
+      sessions (basic auth from then on); after, the session has ended (the next request
+      logs in again). If basic auth is refused as well, that answer is the caller's (a
+      wrong password, a missing permission), as with plain basic auth;
+    - a login that fails (no login form: a webserver with another auth manager or a
+      gateway; the form refuses the credentials) means basic auth from then on;
+    - a login form that is busy or rate-limited (Flask-AppBuilder allows 5 logins per 40 s
+      from one address by default: a 429; or a 5xx) means basic auth for ``cooldown``
+      seconds, then another try. The call itself never waits for a login.
+
+    Thread-safe: concurrent calls share one login (the lock of the :class:`WebLoginAuth`).
+    """
+
+    #: /api/v1 requests sent with basic auth before the first login
+    basic_first = 2
+    #: seconds of basic auth after the login form was busy or rate-limited
+    cooldown = 60.0
+
+    def __init__(self, username: str, password: str) -> None:
+        self.web = WebLoginAuth(username, password)
+        #: None: not known yet; True: the API took the session; False: basic auth only
+        self.accepted: bool | None = None
+        #: why sessions are not used (for diagnostics), once known
+        self.why_not: str | None = None
+        self._basic_sent = 0
+        self._login_after = 0.0
+
+    @property
+    def logins(self) -> int:
+        return self.web.logins
+
+    def secrets(self) -> list[str]:
+        return self.web.secrets()
+
+    def flow(self, request: Request, basic: str) -> AuthFlow:
+        web = self.web
+        used: dict[str, str] = {}
+        if self.accepted is not False:
+            with web._lock:
+                if not web._cookies:
+                    yield from self._maybe_login(request.url)
+                used = dict(web._cookies)
+        if not used:
+            request.headers["Authorization"] = basic
+            yield request
+            return
+        request.headers["Cookie"] = _cookie_header(used)
+        response = yield request
+        if response.status not in _REFUSED:
+            self.accepted = True
+            return
+        request.headers.pop("Cookie", None)
+        request.headers["Authorization"] = basic
+        response = yield request
+        if response.status in _REFUSED:
+            return  # refused with the password too: the caller's answer
+        with web._lock:
+            if self.accepted:
+                if web._cookies == used:  # the session has ended: log in on the next call
+                    web._cookies = {}
+            else:
+                self.accepted = False
+                self.why_not = (
+                    f"the API answered {response.status} to the session cookie and took "
+                    "basic auth ([api] auth_backends lacks airflow.api.auth.backend.session)"
+                )
+
+    def _maybe_login(self, url: str) -> Generator[Request, BaseHTTPResponse, None]:
+        """Log in if it is time to (called with the lock held); never raises for the
+        login's sake: what goes wrong means basic auth, for a while or for good."""
+        from .errors import AuthenticationError
+
+        if self._basic_sent < self.basic_first or time.monotonic() < self._login_after:
+            self._basic_sent += 1
+            return
+        try:
+            if not (yield from self.web._login(url)):
+                self._login_after = time.monotonic() + self.cooldown
+        except AuthenticationError as exc:
+            self.accepted, self.why_not = False, str(exc)

@@ -51,7 +51,9 @@ class Workflows(_RunWorkflows, _DagWorkflows, _ConfigWorkflows):
 
     Timing knobs (class attributes; set them on an instance to change one client):
     ``poll_initial``/``poll_factor``/``poll_cap`` (seconds between polls: 0.5 growing x1.5
-    to 5), ``wait_stream_interval`` (seconds between the server's checks on ``/wait``).
+    to 5), ``poll_fast_cap``/``poll_fast_for`` (at most 0.75 s between polls during the
+    first 60 s of a wait, so that a quick run is seen within a second of its end),
+    ``wait_stream_interval`` (seconds between the server's checks on ``/wait``: 0.2).
     """
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ from airflow_client_ext import (
     RetryPolicy,
     TokenAuth,
 )
+from airflow_client_ext.auth import web_login_for
 from airflow_client_ext.errors import (
     AuthenticationError,
     NotFoundError,
@@ -112,7 +114,9 @@ def test_token_auth_works_on_both(airflow_server: AirflowInstance, clients: Clie
     assert list_dags(client).total_entries >= 0
     assert list_dags(client).total_entries >= 0
     if airflow_server.api_version == "v1":
-        assert auth.logins == 0  # sent as basic auth: nothing to log in to
+        assert auth.logins == 0  # basic auth (two calls are too few for a session login)
+        assert auth._session is not None
+        assert auth._session.logins == 0
         assert "no token yet" in repr(auth)
     else:
         assert auth.logins == 1  # one POST /auth/token, then the cached JWT
@@ -195,6 +199,78 @@ def test_v1_user_without_the_permission_gets_permission_denied(
 
     assert airflow_server.request("GET", f"variables/{key}").status == 404  # nothing created
     assert leaks(error_texts(caught.value), [password, basic_value(username, password)]) == []
+
+
+def logged_in(client: AirflowClient, auth: BasicAuth | TokenAuth) -> None:
+    """Calls until the client has logged in to the webserver. The whole suite shares
+    Flask-AppBuilder's login limit (5 per 40 s from one address): a rate-limited login means
+    basic auth for the session's cooldown (shortened here), then another try."""
+    session = auth._session
+    assert session is not None
+    session.cooldown = 5.0
+    deadline = time.monotonic() + 120
+    while session.logins == 0:
+        assert time.monotonic() < deadline, "no session login within 120 s"
+        assert list_dags(client).total_entries >= 0
+        if session.logins == 0 and session._basic_sent >= session.basic_first:
+            time.sleep(1)
+    assert session._basic_sent >= session.basic_first  # a one-off call does not log in
+
+
+@only_api("v1")
+@pytest.mark.parametrize("auth_class", [BasicAuth, TokenAuth])
+def test_v1_logs_in_once_and_reuses_the_session(
+    airflow_server: AirflowInstance, clients: Clients, auth_class: type[Any]
+) -> None:
+    """Airflow 2 hashes a basic-auth password on every request; the session backend (in
+    its default auth_backends) takes the webserver's login cookie instead."""
+    require_api(airflow_server, "v1")
+    auth = auth_class(airflow_server.username, airflow_server.password)
+    client = clients(airflow_server.url, auth)
+    logged_in(client, auth)
+    before = client.transport.stats.requests
+    key = unique("client_session")
+    for _ in range(3):
+        assert list_dags(client).total_entries >= 0
+    create_variable(client, key, "written with the session")  # a POST: no CSRF token asked
+    client.api("VariableApi").delete_variable(key)
+    assert auth._session is not None
+    assert auth._session.logins == 1
+    assert auth._session.accepted is True
+    assert client.transport.stats.requests == before + 5  # nothing refused, nothing repeated
+    assert airflow_server.request("GET", f"variables/{key}").status == 404
+    assert leaks([repr(client), repr(auth)], auth._session.secrets()) == []
+
+    # without the session: basic auth on every call, never a login
+    plain_auth = auth_class(airflow_server.username, airflow_server.password, session=False)
+    plain = clients(airflow_server.url, plain_auth)
+    for _ in range(4):
+        assert list_dags(plain).total_entries >= 0
+    assert plain.transport.stats.requests == 2 + 4
+    assert web_login_for(plain_auth) is not auth._session.web
+
+
+@only_api("v1")
+def test_v1_session_that_ended_is_replaced(
+    airflow_server: AirflowInstance, clients: Clients
+) -> None:
+    require_api(airflow_server, "v1")
+    auth = BasicAuth(airflow_server.username, airflow_server.password)
+    client = clients(airflow_server.url, auth)
+    logged_in(client, auth)
+    assert auth._session is not None
+    auth._session.cooldown = 0.0
+    web = auth._session.web
+    web._cookies = {name: "ended-" + value[:6] for name, value in web._cookies.items()}
+    before = client.transport.stats.requests
+    assert list_dags(client).total_entries >= 0  # refused, then answered with basic auth
+    assert client.transport.stats.requests == before + 2
+    deadline = time.monotonic() + 120
+    while auth._session.logins < 2:  # the next call logs in again (rate limit permitting)
+        assert time.monotonic() < deadline, "no second login within 120 s"
+        assert list_dags(client).total_entries >= 0
+    assert auth._session.accepted is True
+    assert not any(v.startswith("ended-") for v in web._cookies.values())
 
 
 def test_bearer_auth(airflow_server: AirflowInstance, clients: Clients) -> None:

@@ -50,7 +50,7 @@ def run(
 
 
 def test_basic_auth_sets_the_header_and_hides_the_password() -> None:
-    auth = BasicAuth("admin", "hunter22")
+    auth = BasicAuth("admin", "hunter22", session=False)
     sent = run(auth.auth_flow(Request("GET", V1)), {"api": [response(200, {})]})
     assert (
         sent[0].headers["Authorization"] == "Basic " + base64.b64encode(b"admin:hunter22").decode()
@@ -161,7 +161,7 @@ def test_token_auth_hands_a_503_login_back_to_the_transport() -> None:
 
 
 def test_token_auth_speaks_basic_to_airflow_2() -> None:
-    auth = TokenAuth("admin", "pw")
+    auth = TokenAuth("admin", "pw", session=False)
     sent = run(auth.auth_flow(Request("GET", V1)), {"api": [response(200, {})]})
     assert sent[0].headers["Authorization"].startswith("Basic ")
     assert auth.logins == 0

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Generator
 from datetime import datetime, timezone
 
 import pytest
-import urllib3
+from auth_support import login_answers, page, run
 
 from airflow_client_ext import AirflowClient, BasicAuth, NoAuth, TokenAuth, WebLoginAuth
 from airflow_client_ext._http import Request
@@ -26,47 +25,6 @@ from airflow_client_ext.starship import (
 )
 
 URL = "http://airflow.test/prefix/api/starship/variables"
-LOGIN_PAGE = (
-    b'<html><form method="post"><input id="csrf_token" name="csrf_token" type="hidden" '
-    b'value="tok-123"><input name="username"></form></html>'
-)
-
-
-def page(
-    status: int, body: bytes = b"", headers: dict[str, str] | None = None
-) -> urllib3.HTTPResponse:
-    return urllib3.HTTPResponse(
-        body=body, status=status, headers=headers or {}, preload_content=True
-    )
-
-
-def login_answers(cookie: str = "s3cr3t-session") -> list[urllib3.HTTPResponse]:
-    return [
-        page(200, LOGIN_PAGE, {"Set-Cookie": "session=pre-login; HttpOnly; Path=/"}),
-        page(302, b"", {"Location": "/home", "Set-Cookie": f"session={cookie}; HttpOnly; Path=/"}),
-    ]
-
-
-def run(
-    flow: Generator[Request, urllib3.BaseHTTPResponse, None],
-    answers: list[urllib3.HTTPResponse],
-) -> list[Request]:
-    sent = []
-    request = next(flow)
-    while True:
-        sent.append(
-            Request(
-                request.method,
-                request.url,
-                dict(request.headers),
-                request.body,
-                follow_redirects=request.follow_redirects,
-            )
-        )
-        try:
-            request = flow.send(answers.pop(0))
-        except StopIteration:
-            return sent
 
 
 def test_web_login_gets_the_csrf_token_posts_the_form_and_keeps_the_cookie() -> None:

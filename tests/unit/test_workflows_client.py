@@ -208,7 +208,8 @@ def test_polling_backs_off_and_starts_over_after_a_change(
     use(made, adapter, monkeypatch)
     run = made.wait("d", "r", timeout=60)
     assert run.state == "success"
-    assert clock.sleeps == [0.5, 0.75, 0.5, 0.75, 1.125]
+    # at most 0.75 s apart during the first minute (poll_fast_cap)
+    assert clock.sleeps == [0.5, 0.75, 0.5, 0.75, 0.75]
     assert adapter.reads == 6
 
 
@@ -216,10 +217,14 @@ def test_polling_never_waits_longer_than_the_cap(
     fake_client: tuple[AirflowClient, FakeClock], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made, clock = fake_client
-    use(made, FakeAdapter(["running"] * 30 + ["success"]), monkeypatch)
+    use(made, FakeAdapter(["running"] * 100 + ["success"]), monkeypatch)
     assert made.wait("d", "r", timeout=None).state == "success"
     assert max(clock.sleeps) == 5.0
-    assert clock.sleeps[:3] == [0.5, 0.75, 1.125]
+    assert clock.sleeps[:3] == [0.5, 0.75, 0.75]
+    # 0.75 s apart for the first minute, then backing off to the cap
+    fast = [s for s in clock.sleeps if s <= 0.75]
+    assert 60 <= sum(fast) < 61
+    assert clock.sleeps[len(fast) : len(fast) + 3] == [1.125, 1.6875, 2.53125]
 
 
 def test_a_timeout_carries_the_last_state_and_does_not_oversleep(
@@ -230,7 +235,7 @@ def test_a_timeout_carries_the_last_state_and_does_not_oversleep(
     with pytest.raises(WaitTimeoutError) as info:
         made.wait("d", "r", timeout=3)
     # queued -> running resets the schedule; the last sleep ends at the deadline
-    assert clock.sleeps == [0.5, 0.5, 0.75, 1.125, 0.125]
+    assert clock.sleeps == [0.5, 0.5, 0.75, 0.75, 0.5]
     assert clock.now == pytest.approx(1003.0)
     error = info.value
     assert (error.timeout, error.last_state) == (3.0, "running")

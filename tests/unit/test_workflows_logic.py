@@ -140,6 +140,16 @@ def test_poll_schedule_reset_starts_over() -> None:
     assert [schedule.next() for _ in range(2)] == [0.5, 1.0]
 
 
+def test_poll_schedule_keeps_a_fast_cap_for_its_first_seconds() -> None:
+    schedule = PollSchedule(0.5, 1.5, 5.0, fast_cap=0.75, fast_for=3.0)
+    delays = [schedule.next() for _ in range(7)]
+    assert delays == [0.5, 0.75, 0.75, 0.75, 0.75, 1.125, 1.6875]
+    schedule.reset()  # a reset does not bring the fast phase back
+    assert [schedule.next() for _ in range(2)] == [0.5, 0.75]
+    with pytest.raises(ValueError, match=r"PollSchedule\.fast_cap"):
+        PollSchedule(0.5, 1.5, 5.0, fast_cap=0.1)
+
+
 @pytest.mark.parametrize(("initial", "factor", "cap"), [(0, 1.5, 5), (1, 0.5, 5), (5, 1.5, 1)])
 def test_poll_schedule_refuses_nonsense(initial: float, factor: float, cap: float) -> None:
     with pytest.raises(ValueError, match="PollSchedule"):
