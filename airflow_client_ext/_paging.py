@@ -51,32 +51,95 @@ def _parameters(method: Callable[..., Any]) -> set[str] | None:
         return None
 
 
-def _check_paging(filters: Mapping[str, Any]) -> None:
-    """The ``limit`` and ``offset`` among the filters of a listing."""
+#: How a listing is walked: ``None`` picks cursor paging where the server and the method
+#: have it, offset paging elsewhere.
+PAGING_MODES = ("cursor", "offset")
+
+
+def _check_paging(filters: Mapping[str, Any], paging: str | None = None) -> None:
+    """The ``limit``, ``offset``, ``cursor`` and paging mode of a listing."""
     _checks.check_page_size("limit", filters.get("limit"), none=f"{PAGE_SIZE}")
     _checks.check_offset(filters.get("offset"), none="0")
+    _checks.check_choice("paging", paging, PAGING_MODES, none="cursor where the server has it")
+    if filters.get("cursor") is not None:
+        _checks.check_instance(
+            "cursor",
+            filters["cursor"],
+            str,
+            "a next_cursor of an earlier page ('' to start)",
+            setting=False,
+        )
+        if paging == "offset" or filters.get("offset"):
+            _checks.fail(
+                "cursor",
+                "left out with offset paging (a cursor walk starts where it says)",
+                filters["cursor"],
+            )
+    if paging == "cursor" and filters.get("offset"):
+        _checks.fail(
+            "offset",
+            "left out with paging='cursor' (a cursor walk has no offset)",
+            filters["offset"],
+        )
 
 
 class _PagingWorkflows(_WorkflowBase):
     """Listings of :class:`~airflow_client_ext.workflows.Workflows` (a mixin)."""
 
-    def paginate(self, method: Callable[..., Any], /, **filters: Any) -> Iterator[Any]:
+    def paginate(
+        self, method: Callable[..., Any], /, *, paging: str | None = None, **filters: Any
+    ) -> Iterator[Any]:
         """Yield every item of a generated list method, page after page, to the end.
 
         ``client.paginate(client.api("VariableApi").get_variables)`` yields each
-        ``VariableResponse``; keyword arguments are the method's filters. Pages are asked
-        with ``limit``/``offset`` (``limit`` defaults to 100; the server may cap it lower)
-        and walking stops once ``offset`` reaches ``total_entries``, not at a short page.
+        ``VariableResponse``; keyword arguments are the method's filters; ``limit`` is the
+        page size (100 by default; the server may cap it lower).
+
+        - **Cursor paging** where the method and the server have it (DAG runs and task
+          instances on Airflow >= 3.2.2): ``cursor`` then ``next_cursor`` until the server
+          gives none. Items created or deleted during the walk do not shift the pages: each
+          item that existed before the walk and still does is yielded exactly once. Pass
+          ``cursor=`` (a ``next_cursor`` you kept) to resume a walk.
+        - **Offset paging** elsewhere: ``limit``/``offset``, stopping once ``offset`` reaches
+          ``total_entries`` (not at a short page). Items created ahead of the walk's
+          position during the walk shift the pages: some are then yielded twice (the
+          ``iter_*`` methods drop such repeats).
+        - ``paging="cursor"`` or ``"offset"`` forces a mode (``"cursor"`` raises
+          :class:`~airflow_client_ext.errors.UnsupportedFeatureError` where the server has
+          none). With ``order_by``, cursor paging needs Airflow >= 3.3.0 (3.2.2 answers 500).
+
         A method without ``limit`` is called once.
         """
         _checks.check_callable("method", method)
-        _check_paging(filters)
+        _check_paging(filters, paging)
         page_size = int(filters.pop("limit", None) or PAGE_SIZE)
         offset = int(filters.pop("offset", None) or 0)
-        return self._pages(method, page_size, offset, filters)
+        return self._pages(method, page_size, offset, filters, paging)
+
+    def _cursor_paging(
+        self, parameters: set[str] | None, filters: Mapping[str, Any], paging: str | None
+    ) -> bool:
+        """Whether to walk with a cursor (see :meth:`paginate`)."""
+        takes_cursor = parameters is not None and "cursor" in parameters
+        client = self._client
+        if paging == "cursor" or filters.get("cursor") is not None:
+            if not takes_cursor:
+                raise ConfigurationError("paginate: this list method takes no cursor")
+            client.require("cursor_paging", action="page with a cursor")
+            if filters.get("order_by"):
+                client.require("cursor_paging_ordered", action="page with a cursor and order_by")
+            return True
+        if paging == "offset" or not takes_cursor or not client.supports("cursor_paging"):
+            return False
+        return not filters.get("order_by") or client.supports("cursor_paging_ordered")
 
     def _pages(
-        self, method: Callable[..., Any], page_size: int, offset: int, filters: dict[str, Any]
+        self,
+        method: Callable[..., Any],
+        page_size: int,
+        offset: int,
+        filters: dict[str, Any],
+        paging: str | None = None,
     ) -> Iterator[Any]:
         parameters = _parameters(method)
         if parameters is not None and "limit" not in parameters:
@@ -84,6 +147,16 @@ class _PagingWorkflows(_WorkflowBase):
             yield from getattr(page, _list_field(page)) or ()
             return
         field: str | None = None
+        if not offset and self._cursor_paging(parameters, filters, paging):
+            cursor = filters.pop("cursor", None) or ""
+            while True:
+                page = method(limit=page_size, cursor=cursor, **filters)
+                field = field or _list_field(page)
+                items = list(getattr(page, field) or ())
+                yield from items
+                cursor = getattr(page, "next_cursor", None)
+                if not cursor or not items:
+                    return
         while True:
             page = method(limit=page_size, offset=offset, **filters)
             field = field or _list_field(page)
@@ -95,51 +168,77 @@ class _PagingWorkflows(_WorkflowBase):
                 return
 
     def iter_dag_runs(
-        self, dag_id: str = "~", state: str | Iterable[str] | None = None, **filters: Any
+        self,
+        dag_id: str = "~",
+        state: str | Iterable[str] | None = None,
+        *,
+        paging: str | None = None,
+        **filters: Any,
     ) -> Iterator[DagRun]:
         """Every run of a DAG (``"~"``: of all DAGs) as :class:`DagRun`, optionally of some
-        states (``state=["failed"]``); other keywords go to the generated list method."""
+        states (``state=["failed"]``), each once even while runs are being created (see
+        :meth:`paginate` for ``paging``); other keywords go to the generated list method
+        (``order_by="-run_after"`` on Airflow 3, ``"-execution_date"`` on 2)."""
         _checks.check_dag_id(dag_id, wildcard=True)
         states = _checks.check_states("state", state, _checks.DAG_RUN_STATES)
-        _check_paging(filters)
-        return self._iter_dag_runs(dag_id, states, filters)
+        _check_paging(filters, paging)
+        return self._iter_dag_runs(dag_id, states, filters, paging)
 
     def _iter_dag_runs(
-        self, dag_id: str, states: list[str] | None, filters: dict[str, Any]
+        self,
+        dag_id: str,
+        states: list[str] | None,
+        filters: dict[str, Any],
+        paging: str | None = None,
     ) -> Iterator[DagRun]:
         adapter = self._adapter()
         if states is not None:
             filters["state"] = states
-        for raw in self.paginate(adapter.runs_method(), dag_id=dag_id, **filters):
-            yield adapter.run(raw)
+        seen: set[tuple[str, str]] = set()
+        method = adapter.runs_method()
+        for raw in self.paginate(method, paging=paging, dag_id=dag_id, **filters):
+            run = adapter.run(raw)
+            if (run.dag_id, run.run_id) not in seen:  # offset pages shift as runs are made
+                seen.add((run.dag_id, run.run_id))
+                yield run
 
     def iter_task_instances(
         self,
         dag_id: str,
         run_id: str,
         state: str | Iterable[str] | None = None,
+        *,
+        paging: str | None = None,
         **filters: Any,
     ) -> Iterator[TaskInstance]:
         """Every task instance of a run, each index of a mapped task included (``"~"``: of
-        every run, or every DAG); ``state`` filters by task instance state."""
+        every run, or every DAG), each once; ``state`` filters by task instance state; see
+        :meth:`paginate` for ``paging``."""
         _checks.check_dag_id(dag_id, wildcard=True)
         _checks.check_run_id(run_id, wildcard=True)
         states = _checks.check_states("state", state, _checks.TASK_INSTANCE_STATES)
-        _check_paging(filters)
-        return self._iter_task_instances(dag_id, run_id, states, filters)
+        _check_paging(filters, paging)
+        return self._iter_task_instances(dag_id, run_id, states, filters, paging)
 
     def _iter_task_instances(
-        self, dag_id: str, run_id: str, states: list[str] | None, filters: dict[str, Any]
+        self,
+        dag_id: str,
+        run_id: str,
+        states: list[str] | None,
+        filters: dict[str, Any],
+        paging: str | None = None,
     ) -> Iterator[TaskInstance]:
         adapter = self._adapter()
         if states is not None:
             filters["state"] = states
-        seen: set[tuple[str, int]] = set()
+        seen: set[tuple[str, str, str, int]] = set()
         method = adapter.task_instances_method()
-        for raw in self.paginate(method, dag_id=dag_id, dag_run_id=run_id, **filters):
+        pages = self.paginate(method, paging=paging, dag_id=dag_id, dag_run_id=run_id, **filters)
+        for raw in pages:
             ti = adapter.task_instance(raw)
-            if (ti.task_id, ti.map_index) not in seen:  # an unordered listing may repeat one
-                seen.add((ti.task_id, ti.map_index))
+            key = (ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
+            if key not in seen:  # offset pages of an unordered listing may repeat one
+                seen.add(key)
                 yield ti
 
     def iter_dags(self, **filters: Any) -> Iterator[Dag]:

@@ -187,6 +187,12 @@ FEATURES: dict[str, Feature] = {
             "offset paging",
         ),
         Feature(
+            "cursor_paging_ordered", 3, "3.3.0",
+            "cursor paging with order_by (3.2.2 answers 500 to order_by=-run_after with a "
+            "cursor, airflow issue 67970)",
+            "offset paging when order_by is given",
+        ),
+        Feature(
             "bulk_dag_runs", 3, "3.3.0",
             "bulk delete and mark of DAG runs",
             "one request per run",
