@@ -43,7 +43,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +66,7 @@ from .errors import (
     PermissionDeniedError,
     WorkflowError,
 )
+from .models import ConfigItem, MigrationReport
 
 if TYPE_CHECKING:
     from .client import AirflowClient
@@ -81,109 +82,8 @@ MODES = ("upsert", "skip-existing")
 HISTORY_BATCH = 100
 
 
-@dataclass(frozen=True)
-class MigrationItem:
-    """One thing looked at: ``kind`` is ``variable``, ``pool``, ``connection``,
-    ``pause_state``, ``dag_run`` (or ``history`` for the history as a whole)."""
-
-    kind: str
-    name: str
-    fields: tuple[str, ...] = ()
-    reason: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "name": self.name,
-            "fields": list(self.fields),
-            "reason": self.reason,
-        }
-
-
-_OUTCOMES = ("created", "updated", "unchanged", "skipped", "failed", "missing")
-
-
-@dataclass
-class MigrationReport:
-    """What :func:`migrate` did (or, with ``dry_run``, would do).
-
-    ``created``/``updated``/``unchanged``/``skipped``/``failed``: items, each once;
-    ``missing``: secrets the source would not give (a connection's password without
-    Starship), with what was done instead; not a count of items. ``interrupted``: why the
-    migration stopped before the end (None when it ran to the end). ``seconds``: time per
-    kind.
-    """
-
-    mode: str = "upsert"
-    dry_run: bool = False
-    what: tuple[str, ...] = ()
-    source: str = ""
-    target: str = ""
-    starship: dict[str, bool] = field(default_factory=dict)
-    created: list[MigrationItem] = field(default_factory=list)
-    updated: list[MigrationItem] = field(default_factory=list)
-    unchanged: list[MigrationItem] = field(default_factory=list)
-    skipped: list[MigrationItem] = field(default_factory=list)
-    failed: list[MigrationItem] = field(default_factory=list)
-    missing: list[MigrationItem] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
-    interrupted: str | None = None
-
-    def add(self, outcome: str, item: MigrationItem) -> None:
-        getattr(self, outcome).append(item)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {name: len(getattr(self, name)) for name in _OUTCOMES}
-
-    def counts_by_kind(self) -> dict[str, dict[str, int]]:
-        table: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_OUTCOMES, 0))
-        for outcome in _OUTCOMES:
-            for item in getattr(self, outcome):
-                table[item.kind][outcome] += 1
-        return dict(table)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated)
-
-    @property
-    def complete(self) -> bool:
-        """True when the migration ran to the end and nothing failed."""
-        return self.interrupted is None and not self.failed
-
-    def summary(self) -> str:
-        c = self.counts
-        text = (
-            f"created {c['created']}, updated {c['updated']}, unchanged {c['unchanged']}, "
-            f"skipped {c['skipped']}, failed {c['failed']}"
-        )
-        if c["missing"]:
-            text += f" ({c['missing']} missing secret{'s' if c['missing'] != 1 else ''})"
-        if self.dry_run:
-            text += " [dry run: nothing was written]"
-        if self.interrupted:
-            text += f" [interrupted: {self.interrupted}]"
-        return text
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "dry_run": self.dry_run,
-            "what": list(self.what),
-            "source": self.source,
-            "target": self.target,
-            "starship": dict(self.starship),
-            "complete": self.complete,
-            "interrupted": self.interrupted,
-            "counts": self.counts,
-            "counts_by_kind": self.counts_by_kind(),
-            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
-            **{name: [i.to_dict() for i in getattr(self, name)] for name in _OUTCOMES},
-        }
-
-    def __str__(self) -> str:
-        return self.summary()
+#: An item of a :class:`MigrationReport` (the one item type of imports and migrations).
+MigrationItem = ConfigItem
 
 
 class MigrationError(WorkflowError):
