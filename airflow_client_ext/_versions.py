@@ -38,11 +38,13 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from ._http import Request
 from ._logs import Render, read_log
+from ._writes import Batch, Write, write_each
 from .models import MASK, Dag, DagRun, Health, TaskInstance, utc
 
 if TYPE_CHECKING:
@@ -353,6 +355,19 @@ class VersionAdapter:
         self, item: Mapping[str, Any], current: Mapping[str, Any], fields: Sequence[str]
     ) -> None:
         raise NotImplementedError
+
+    def write_items(self, kind: str, writes: Sequence[Write], workers: int) -> Iterator[Batch]:
+        """Write variables, pools or connections (``kind``: ``"variable"``, ...): batches of
+        (index of the write, None or the error that refused it), the last one with the error
+        that stopped the writes, if one did; see :mod:`._writes`. Here: one request per
+        item, ``workers`` at a time."""
+        create = getattr(self, f"create_{kind}")
+        update = getattr(self, f"update_{kind}")
+        calls = [
+            partial(create, w.item) if w.is_create else partial(update, w.item, w.current, w.fields)
+            for w in writes
+        ]
+        return write_each(calls, workers)
 
     def _connection_kwargs(
         self, item: Mapping[str, Any], keep: Sequence[str] = ()

@@ -42,22 +42,14 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import _checks
-from ._config_io import _normal
+from ._compare import CONNECTION, POOL, VARIABLE, Kind, Words, desired, differing, sync
 from ._http import redact_text, safe_url
-from ._versions import (
-    CONNECTION_FIELDS,
-    POOL_FIELDS,
-    VARIABLE_FIELDS,
-    VersionAdapter,
-    adapter_for,
-    has_mask,
-)
+from ._versions import VersionAdapter, adapter_for
+from ._writes import Failure
 from .errors import (
     ApiError,
     AuthenticationError,
@@ -173,20 +165,26 @@ def _check_dag_ids(dag_ids: Iterable[str] | None) -> set[str] | None:
 # --------------------------------------------------------------------------- the worker
 
 
-@dataclass(frozen=True)
-class _Spec:
-    kind: str  # "variable"
-    id_field: str
-    fields: tuple[str, ...]  # managed fields, the id excluded
-    required: tuple[str, ...]  # needed to create one
-    secrets: tuple[str, ...]  # fields whose values are secrets
-
-
-_VARIABLE = _Spec("variable", "key", VARIABLE_FIELDS[1:], ("value",), ("value",))
-_POOL = _Spec("pool", "name", POOL_FIELDS[1:], ("slots",), ())
-_CONNECTION = _Spec(
-    "connection", "connection_id", CONNECTION_FIELDS[1:], ("conn_type",), ("password", "extra")
+_VARIABLE, _POOL, _CONNECTION = VARIABLE, POOL, CONNECTION
+_WORDS = Words(
+    here="the target",
+    masked="masked by the source's API (no Starship there)",
+    lacking="not on the target and the source did not give its {fields}",
+    not_shown="the target does not show them (Starship on the target would)",
 )
+_NO_PASSWORD = {"password": "the source's API never returns passwords (no Starship there)"}
+_differing = differing
+
+
+def _listed(spec: Kind, raw: Mapping[str, Any]) -> Mapping[str, str]:
+    """The secrets the source's listing left out: a connection without its password key
+    (Airflow 2's stable API never returns one)."""
+    return _NO_PASSWORD if spec is CONNECTION and "password" not in raw else {}
+
+
+def _desired(spec: Kind, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The fields to write, and those the source did not give (with why)."""
+    return desired(spec, raw, _listed(spec, raw), _WORDS.masked)
 
 
 class _Migration:
@@ -212,7 +210,6 @@ class _Migration:
         self.on_item = on_item
         self.secrets: list[str] = []
         self.workers = workers
-        self.pending: list[tuple[str, MigrationItem, Callable[[], object]]] = []
         self.src: VersionAdapter | None = None
         self.dst: VersionAdapter | None = None
         self.src_starship: StarshipClient | None = None
@@ -301,120 +298,40 @@ class _Migration:
         self.sync(_CONNECTION, wanted, current)
 
     def sync(
-        self, spec: _Spec, wanted: list[dict[str, Any]], current: Mapping[str, dict[str, Any]]
+        self, spec: Kind, wanted: list[dict[str, Any]], current: Mapping[str, dict[str, Any]]
     ) -> None:
         assert self.dst is not None
-        create = getattr(self.dst, f"create_{spec.kind}")
-        update = getattr(self.dst, f"update_{spec.kind}")
-        for raw in sorted(wanted, key=lambda item: str(item[spec.id_field])):
-            name = str(raw[spec.id_field])
+        for raw in wanted:
             self.secrets += [str(raw[f]) for f in spec.secrets if raw.get(f)]
-            desired, unknown = _desired(spec, raw)
-            have = current.get(name)
-            for field_name, why in unknown.items():
-                fate = (
-                    "not created"
-                    if have is None and field_name in spec.required
-                    else "created without it: set it on the target"
-                    if have is None
-                    else "left as it is on the target"
-                )
-                self.decide(
-                    "missing", MigrationItem(spec.kind, name, (field_name,), f"{why}; {fate}")
-                )
-            if have is None:
-                lacking = [f for f in spec.required if desired.get(f) is None]
-                if lacking:
-                    self.decide(
-                        "skipped",
-                        MigrationItem(
-                            spec.kind,
-                            name,
-                            tuple(lacking),
-                            "not on the target and the source did not give its "
-                            + ", ".join(lacking),
-                        ),
-                    )
-                    continue
-                written = tuple(f for f in spec.fields if f in desired)
-                self.queue_write(
-                    "created",
-                    MigrationItem(spec.kind, name, written, "created"),
-                    partial(create, desired),
-                )
-                continue
-            differing, unverifiable = _differing(spec, desired, have)
-            note = (
-                "; not compared, the target does not show them (Starship on the target "
-                "would): " + ", ".join(unverifiable)
-                if unverifiable
-                else ""
-            )
-            if not differing:
-                self.decide("unchanged", MigrationItem(spec.kind, name, (), "unchanged" + note))
-            elif self.mode == "skip-existing":
-                self.decide(
-                    "skipped",
-                    MigrationItem(
-                        spec.kind, name, tuple(differing), "exists (mode=skip-existing); differs"
-                    ),
-                )
-            else:
-                self.queue_write(
-                    "updated",
-                    MigrationItem(spec.kind, name, tuple(differing), "updated" + note),
-                    partial(update, desired, have, differing),
-                )
-        self.flush()
+        sync(
+            spec,
+            sorted(wanted, key=lambda item: str(item[spec.id_field])),
+            current,
+            self.dst,
+            self,
+            mode=self.mode,
+            dry_run=self.dry_run,
+            workers=self.workers,
+            words=_WORDS,
+            listed=partial(_listed, spec),
+        )
 
-    def queue_write(self, outcome: str, item: MigrationItem, action: Callable[[], object]) -> None:
-        self.pending.append((outcome, item, action))
-        if len(self.pending) >= self.workers * 4:
-            self.flush()
+    # the recorder of :func:`._compare.sync`
+    def decided(self, outcome: str, item: ConfigItem) -> None:
+        self.decide(outcome, item)
 
-    def flush(self) -> None:
-        """Run the queued writes (``workers`` at a time); record every result in the report
-        before telling ``on_item``, so that the report is exact whatever happens next."""
-        pending, self.pending = self.pending, []
-        if not pending:
-            return
-        results: list[tuple[str, MigrationItem]] = []
-        stop: BaseException | None = None
-
-        def run(entry: tuple[str, MigrationItem, Callable[[], object]]) -> str | None:
-            return self.write(entry[1].kind, entry[1].name, entry[2])
-
-        if self.workers > 1 and len(pending) > 1:
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                futures = [pool.submit(run, entry) for entry in pending]
-                outcomes: list[str | BaseException | None] = []
-                for future in futures:
-                    try:
-                        outcomes.append(future.result())
-                    except Exception as exc:  # credentials refused, no answer: stop
-                        outcomes.append(exc)
-        else:
-            outcomes = []
-            for entry in pending:
-                if stop is not None:
-                    break
-                try:
-                    outcomes.append(run(entry))
-                except Exception as exc:
-                    outcomes.append(exc)
-                    stop = exc
-        for (outcome, item, _), result in zip(pending, outcomes, strict=False):
-            if isinstance(result, BaseException):
-                stop = stop or result
-                continue
-            if result:
-                results.append(("failed", MigrationItem(item.kind, item.name, item.fields, result)))
-            else:
-                results.append((outcome, item))
-        recorded = [(o, self.record(o, i)) for o, i in results]
-        if stop is not None:
-            raise stop
-        for outcome, item in recorded:
+    def written(self, results: list[tuple[str, ConfigItem, Failure]], stopped: bool) -> None:
+        """Record every result of a batch of writes in the report before telling
+        ``on_item``, so that the report is exact whatever happens next; nobody is told
+        about a batch that stopped the migration."""
+        recorded = []
+        for outcome, item, failure in results:
+            if failure is not None:
+                reason = self.redact(str(failure))
+                logger.warning("%s %r: %s", item.kind, item.name, reason)
+                outcome, item = "failed", ConfigItem(item.kind, item.name, item.fields, reason)
+            recorded.append((outcome, self.record(outcome, item)))
+        for outcome, item in [] if stopped else recorded:
             self.notify(outcome, item)
 
     # -- pause states ----------------------------------------------------------------------
@@ -664,48 +581,6 @@ def _neutral_connection(conn: Any) -> dict[str, Any]:
         "password": conn.password,
         "extra": conn.extra,
     }
-
-
-def _desired(spec: _Spec, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The fields to write, and those the source did not give (with why)."""
-    desired: dict[str, Any] = {spec.id_field: raw[spec.id_field]}
-    unknown: dict[str, str] = {}
-    for name in spec.fields:
-        if spec.kind == "connection" and name == "password" and name not in raw:
-            unknown[name] = "the source's API never returns passwords (no Starship there)"
-            continue
-        if name not in raw:
-            continue
-        value = raw[name]
-        if has_mask(value):
-            unknown[name] = "masked by the source's API (no Starship there)"
-            continue
-        desired[name] = value
-    return desired, unknown
-
-
-def _differing(
-    spec: _Spec, desired: Mapping[str, Any], current: Mapping[str, Any]
-) -> tuple[list[str], list[str]]:
-    """Fields that differ, and fields that cannot be compared (not shown by the target)."""
-    differing: list[str] = []
-    unverifiable: list[str] = []
-    for name in spec.fields:
-        if name not in desired:
-            continue
-        if name not in current:
-            if name == "password":  # Airflow 2's stable API: never shown
-                unverifiable.append(name)
-            continue
-        have, wanted = current[name], desired[name]
-        if has_mask(have):
-            unverifiable.append(name)
-            continue
-        if name == "include_deferred":
-            have, wanted = bool(have), bool(wanted)
-        if _normal(spec.kind, name, wanted) != _normal(spec.kind, name, have):
-            differing.append(name)
-    return differing, unverifiable
 
 
 def _by_run(rows: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
