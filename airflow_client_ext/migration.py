@@ -29,11 +29,15 @@ so that passwords and masked values compare too). An item that is equal is ``unc
 not written: a second run changes nothing. ``mode="skip-existing"`` never touches an item the
 target has. ``dry_run=True`` reads everything, writes nothing and reports what it would do.
 
-A write the server refuses (a 4xx/5xx for that item) is reported ``failed`` with the
-server's reason, and the migration goes on. A failure that stops it (the target is down, the
-credentials are refused) raises :class:`MigrationError`, whose ``report`` holds what was done
-until then; running again completes the rest (history included: runs that exist are not
-sent again, missing task instances of existing runs are).
+Variables, pools and connections are compared by :mod:`airflow_client_ext._compare` (the
+comparison of ``import_config`` too) and written through the target's adapter: in bulk
+requests of a few hundred items on Airflow 3, one request per item (``workers`` at a time)
+on Airflow 2. A write the server refuses (a 4xx/5xx for that item, or the item's entry in a
+bulk answer) is reported ``failed`` with the server's reason, and the migration goes on. A
+failure that stops it (the target is down, the credentials are refused, a bulk request gets
+no answer) raises :class:`MigrationError`, whose ``report`` holds what was done until then;
+running again completes the rest (history included: runs that exist are not sent again,
+missing task instances of existing runs are).
 """
 
 from __future__ import annotations
@@ -105,9 +109,9 @@ def migrate(
     """Copy variables, pools, connections, DAG pause states and run history from ``source``
     to ``target``; see the module docstring. ``dag_ids`` limits pause states and history to
     those DAGs. ``on_item(outcome, item)`` is called as each item is decided (progress).
-    ``workers``: how many variable, pool and connection writes are in flight at once
-    (default 1; 4 wrote 2000 variables in 14 s instead of 18 s to an Airflow 3.3.2 on
-    PostgreSQL here, but an Airflow on SQLite serializes writes and may time out). The
+    ``workers``: how many variable, pool and connection writes are in flight at once where
+    they go one request per item (Airflow 2; default 1: an Airflow on SQLite serializes
+    writes and may time out); on Airflow 3 they go in bulk requests, one at a time. The
     report stays exact: each batch of writes is recorded before anything else happens."""
     from .client import AirflowClient
 
