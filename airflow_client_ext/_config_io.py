@@ -166,10 +166,10 @@ class _ConfigWorkflows(_WorkflowBase):
         - Writes go in bulk requests on Airflow 3 (a few hundred items each), one request
           per item on Airflow 2, ``workers`` of them in flight at once (default 4; 1 sends
           them one after another).
-        - A write the server refuses is raised as its error (an
-          :class:`~airflow_client_ext.errors.ApiError` naming the item) once the writes in
-          flight with it are done; nothing after them is written. Importing again completes
-          the rest.
+        - A write the server refuses is raised (its
+          :class:`~airflow_client_ext.errors.ApiError`; each refused item is also logged by
+          name) once the writes in flight with it are done; nothing after them is written.
+          Importing again completes the rest.
         """
         _check_document(doc)
         _checks.check_choice("mode", mode, IMPORT_MODES)
