@@ -27,6 +27,8 @@ create variable         ``post_variables``                  ``post_variable``
 update mask of value    ``val`` (the model's attribute)     ``value``
 clearing a text field   ``""`` (null is refused)             ``null``
 pool update body        ``Pool``                            ``PoolPatchBody`` (with ``pool``)
+many writes             one request per item                bulk ``PATCH /variables`` (...)
+                                                            (``update_mask`` since 3.2)
 ======================  =================================  =================================
 
 The workflows in :mod:`airflow_client_ext.workflows` never test the version themselves.
@@ -38,11 +40,14 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from ._http import Request
+from ._http import Request, safe_path
 from ._logs import Render, read_log
+from ._writes import BULK_BYTES, BULK_ITEMS, Batch, Entity, Write, invalid, write_bulk, write_each
+from .errors import InvalidArgumentError
 from .models import MASK, Dag, DagRun, Health, TaskInstance, utc
 
 if TYPE_CHECKING:
@@ -354,6 +359,28 @@ class VersionAdapter:
     ) -> None:
         raise NotImplementedError
 
+    def write_items(self, kind: str, writes: Sequence[Write], workers: int) -> Iterator[Batch]:
+        """Write variables, pools or connections (``kind``: ``"variable"``, ...): batches of
+        (index of the write, None or the error that refused it), the last one with the error
+        that stopped the writes, if one did; see :mod:`._writes`. Here: one request per
+        item, ``workers`` at a time."""
+        return write_each([self._alone(kind, w) for w in writes], workers)
+
+    def _alone(self, kind: str, write: Write) -> Callable[[], None]:
+        """The request that writes one item by itself."""
+        return partial(self._write_one, kind, write)
+
+    def _write_one(self, kind: str, write: Write) -> None:
+        try:
+            if write.is_create:
+                getattr(self, f"create_{kind}")(write.item)
+            else:
+                getattr(self, f"update_{kind}")(write.item, write.current, write.fields)
+        except ValueError as exc:
+            if isinstance(exc, InvalidArgumentError):
+                raise
+            raise invalid(kind, write.name, exc) from None  # its text shows the values
+
     def _connection_kwargs(
         self, item: Mapping[str, Any], keep: Sequence[str] = ()
     ) -> dict[str, Any]:
@@ -583,10 +610,7 @@ class V2Adapter(VersionAdapter):
         return Health(components=components, raw=raw)
 
     def create_variable(self, item: Mapping[str, Any]) -> None:
-        body = self.model("VariableBody")(
-            key=item["key"], value=item["value"], description=item.get("description")
-        )
-        self.api("VariableApi").post_variable(body)
+        self.api("VariableApi").post_variable(self._variable_body(item))
 
     def update_variable(
         self, item: Mapping[str, Any], current: Mapping[str, Any], fields: Sequence[str]
@@ -602,13 +626,7 @@ class V2Adapter(VersionAdapter):
         self.api("VariableApi").patch_variable(item["key"], body, update_mask=list(fields))
 
     def create_pool(self, item: Mapping[str, Any]) -> None:
-        body = self.model("PoolBody")(
-            name=item["name"],
-            slots=item["slots"],
-            description=item.get("description"),
-            include_deferred=bool(item.get("include_deferred", False)),
-        )
-        self.api("PoolApi").post_pool(body)
+        self.api("PoolApi").post_pool(self._pool_body(item))
 
     def update_pool(
         self, item: Mapping[str, Any], current: Mapping[str, Any], fields: Sequence[str]
@@ -639,8 +657,7 @@ class V2Adapter(VersionAdapter):
             yield connection
 
     def create_connection(self, item: Mapping[str, Any]) -> None:
-        body = self.model("ConnectionBody")(**self._connection_kwargs(item))
-        self.api("ConnectionApi").post_connection(body)
+        self.api("ConnectionApi").post_connection(self._connection_body(item))
 
     def update_connection(
         self, item: Mapping[str, Any], current: Mapping[str, Any], fields: Sequence[str]
@@ -653,6 +670,112 @@ class V2Adapter(VersionAdapter):
         self.api("ConnectionApi").patch_connection(
             item["connection_id"], body, update_mask=list(fields)
         )
+
+    # -- bulk writes (Airflow >= 3.0) ---------------------------------------------------------
+    #: entities per bulk request, and the JSON a request may carry (see :mod:`._writes`)
+    bulk_items: ClassVar[int] = BULK_ITEMS
+    bulk_bytes: ClassVar[int] = BULK_BYTES
+    #: kind -> (API class, its bulk method, the generated name of an item's body)
+    _BULK: ClassVar[dict[str, tuple[str, str, str]]] = {
+        "variable": ("VariableApi", "bulk_variables", "VariableBody"),
+        "pool": ("PoolApi", "bulk_pools", "PoolBody"),
+        "connection": ("ConnectionApi", "bulk_connections", "ConnectionBody"),
+    }
+
+    def write_items(self, kind: str, writes: Sequence[Write], workers: int) -> Iterator[Batch]:
+        """Bulk requests (``PATCH /variables``, ...) of up to ``bulk_items`` items where the
+        server has them; each item's result read from the answer (see
+        :func:`._writes.write_bulk`). An item a bulk request cannot carry goes by itself."""
+        if not self.supports("bulk_variables_pools_connections"):
+            return super().write_items(kind, writes, workers)
+        api, method, body = self._BULK[kind]
+        return write_bulk(
+            writes,
+            partial(self._bulk_entity, kind, self.supports("bulk_update_mask")),
+            partial(self._send_bulk, getattr(self.api(api), method), body),
+            partial(self._alone, kind),
+            kind=kind,
+            path=safe_path(f"{self.client.api_url}/{kind}s"),
+            workers=workers,
+            secrets=self.client.auth.secrets(),
+            max_items=self.bulk_items,
+            max_bytes=self.bulk_bytes,
+        )
+
+    def _send_bulk(
+        self,
+        method: Callable[[Any], Any],
+        body: str,
+        action: str,
+        mask: Sequence[str],
+        items: list[Any],
+    ) -> Any:
+        """One bulk request of one action; its ``BulkActionResponse``. The server skips an
+        item that exists (create) or is gone (update) instead of failing the whole action:
+        such an item is reported by itself."""
+        if action == "create":
+            act = self.model(f"BulkCreateAction{body}")(
+                action="create", entities=items, action_on_existence="skip"
+            )
+        else:
+            extra = {"update_mask": list(mask)} if mask else {}
+            act = self.model(f"BulkUpdateAction{body}")(
+                action="update", entities=items, action_on_non_existence="skip", **extra
+            )
+        request = self.model(f"BulkBody{body}")(actions=[self.model(f"BulkAction{body}")(act)])
+        return getattr(method(request), action)
+
+    def _bulk_entity(self, kind: str, masks: bool, write: Write) -> Entity | None:
+        """One item of a bulk request, or None when it must go by itself.
+
+        An update changes only ``write.fields``: with ``masks`` (``bulk_update_mask``) they
+        are the update mask; before that, a variable or pool update writes every field of
+        the body, so the body is the item merged with the server's values (a variable whose
+        value the server masks goes by itself then: the mask would be written back; a
+        description to clear is sent as ``""``: null is skipped). A connection update writes
+        the fields the body carries on every 3.x: it carries only those to change."""
+        item = write.item
+        if write.current is None:
+            return Entity("create", (), getattr(self, f"_{kind}_body")(item))
+        fields = write.fields
+        merged = {**write.current, **{f: item.get(f) for f in fields}}
+        entity: Any
+        if kind == "variable":
+            value = merged.get("value")
+            if "value" not in fields and (masks or has_mask(value)):
+                if not masks:
+                    return None
+                value = None  # not in the mask: not written
+            entity = self.model("VariableBody")(
+                key=item["key"], value=value, description=merged.get("description")
+            )
+        elif kind == "pool":
+            description = merged.get("description")
+            if description is None and "description" in fields and not masks:
+                description = ""
+            entity = self._pool_body({**merged, "name": item["name"], "description": description})
+        else:
+            carried = {f: item.get(f) for f in fields}
+            carried["connection_id"] = item["connection_id"]
+            carried["conn_type"] = merged.get("conn_type") or item.get("conn_type")
+            entity = self.model("ConnectionBody")(**carried)
+        return Entity("update", tuple(fields) if masks else (), entity)
+
+    def _variable_body(self, item: Mapping[str, Any]) -> Any:
+        return self.model("VariableBody")(
+            key=item["key"], value=item["value"], description=item.get("description")
+        )
+
+    def _pool_body(self, item: Mapping[str, Any]) -> Any:
+        return self.model("PoolBody")(
+            name=item["name"],
+            slots=item["slots"],
+            description=item.get("description"),
+            include_deferred=bool(item.get("include_deferred", False)),
+        )
+
+    def _connection_body(self, item: Mapping[str, Any]) -> Any:
+        return self.model("ConnectionBody")(**self._connection_kwargs(item))
 
 
 ADAPTERS: dict[str, type[VersionAdapter]] = {"v1": V1Adapter, "v2": V2Adapter}

@@ -176,6 +176,11 @@ FEATURES: dict[str, Feature] = {
             operations=(f"GET {_TI3}/{{map_index}}/hitlDetails/tries/{{try_number}}",),
         ),
         Feature(
+            "bulk_update_mask", 3, "3.2.0",
+            "bulk updates of variables and pools limited to named fields (update_mask)",
+            "a bulk update writes every field it sends: the item merged with the server's",
+        ),
+        Feature(
             "delete_xcom", 3, "3.2.0",
             "deleting an XCom entry",
             "not available",

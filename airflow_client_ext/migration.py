@@ -29,11 +29,15 @@ so that passwords and masked values compare too). An item that is equal is ``unc
 not written: a second run changes nothing. ``mode="skip-existing"`` never touches an item the
 target has. ``dry_run=True`` reads everything, writes nothing and reports what it would do.
 
-A write the server refuses (a 4xx/5xx for that item) is reported ``failed`` with the
-server's reason, and the migration goes on. A failure that stops it (the target is down, the
-credentials are refused) raises :class:`MigrationError`, whose ``report`` holds what was done
-until then; running again completes the rest (history included: runs that exist are not
-sent again, missing task instances of existing runs are).
+Variables, pools and connections are compared by :mod:`airflow_client_ext._compare` (the
+comparison of ``import_config`` too) and written through the target's adapter: in bulk
+requests of a few hundred items on Airflow 3, one request per item (``workers`` at a time)
+on Airflow 2. A write the server refuses (a 4xx/5xx for that item, or the item's entry in a
+bulk answer) is reported ``failed`` with the server's reason, and the migration goes on. A
+failure that stops it (the target is down, the credentials are refused, a bulk request gets
+no answer) raises :class:`MigrationError`, whose ``report`` holds what was done until then;
+running again completes the rest (history included: runs that exist are not sent again,
+missing task instances of existing runs are).
 """
 
 from __future__ import annotations
@@ -42,22 +46,14 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from . import _checks
-from ._config_io import _normal
+from ._compare import CONNECTION, POOL, VARIABLE, Kind, Words, desired, differing, sync
 from ._http import redact_text, safe_url
-from ._versions import (
-    CONNECTION_FIELDS,
-    POOL_FIELDS,
-    VARIABLE_FIELDS,
-    VersionAdapter,
-    adapter_for,
-    has_mask,
-)
+from ._versions import VersionAdapter, adapter_for
+from ._writes import Failure
 from .errors import (
     ApiError,
     AuthenticationError,
@@ -66,6 +62,7 @@ from .errors import (
     PermissionDeniedError,
     WorkflowError,
 )
+from .models import ConfigItem, MigrationReport
 
 if TYPE_CHECKING:
     from .client import AirflowClient
@@ -81,109 +78,8 @@ MODES = ("upsert", "skip-existing")
 HISTORY_BATCH = 100
 
 
-@dataclass(frozen=True)
-class MigrationItem:
-    """One thing looked at: ``kind`` is ``variable``, ``pool``, ``connection``,
-    ``pause_state``, ``dag_run`` (or ``history`` for the history as a whole)."""
-
-    kind: str
-    name: str
-    fields: tuple[str, ...] = ()
-    reason: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "name": self.name,
-            "fields": list(self.fields),
-            "reason": self.reason,
-        }
-
-
-_OUTCOMES = ("created", "updated", "unchanged", "skipped", "failed", "missing")
-
-
-@dataclass
-class MigrationReport:
-    """What :func:`migrate` did (or, with ``dry_run``, would do).
-
-    ``created``/``updated``/``unchanged``/``skipped``/``failed``: items, each once;
-    ``missing``: secrets the source would not give (a connection's password without
-    Starship), with what was done instead; not a count of items. ``interrupted``: why the
-    migration stopped before the end (None when it ran to the end). ``seconds``: time per
-    kind.
-    """
-
-    mode: str = "upsert"
-    dry_run: bool = False
-    what: tuple[str, ...] = ()
-    source: str = ""
-    target: str = ""
-    starship: dict[str, bool] = field(default_factory=dict)
-    created: list[MigrationItem] = field(default_factory=list)
-    updated: list[MigrationItem] = field(default_factory=list)
-    unchanged: list[MigrationItem] = field(default_factory=list)
-    skipped: list[MigrationItem] = field(default_factory=list)
-    failed: list[MigrationItem] = field(default_factory=list)
-    missing: list[MigrationItem] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
-    interrupted: str | None = None
-
-    def add(self, outcome: str, item: MigrationItem) -> None:
-        getattr(self, outcome).append(item)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {name: len(getattr(self, name)) for name in _OUTCOMES}
-
-    def counts_by_kind(self) -> dict[str, dict[str, int]]:
-        table: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_OUTCOMES, 0))
-        for outcome in _OUTCOMES:
-            for item in getattr(self, outcome):
-                table[item.kind][outcome] += 1
-        return dict(table)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated)
-
-    @property
-    def complete(self) -> bool:
-        """True when the migration ran to the end and nothing failed."""
-        return self.interrupted is None and not self.failed
-
-    def summary(self) -> str:
-        c = self.counts
-        text = (
-            f"created {c['created']}, updated {c['updated']}, unchanged {c['unchanged']}, "
-            f"skipped {c['skipped']}, failed {c['failed']}"
-        )
-        if c["missing"]:
-            text += f" ({c['missing']} missing secret{'s' if c['missing'] != 1 else ''})"
-        if self.dry_run:
-            text += " [dry run: nothing was written]"
-        if self.interrupted:
-            text += f" [interrupted: {self.interrupted}]"
-        return text
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "dry_run": self.dry_run,
-            "what": list(self.what),
-            "source": self.source,
-            "target": self.target,
-            "starship": dict(self.starship),
-            "complete": self.complete,
-            "interrupted": self.interrupted,
-            "counts": self.counts,
-            "counts_by_kind": self.counts_by_kind(),
-            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
-            **{name: [i.to_dict() for i in getattr(self, name)] for name in _OUTCOMES},
-        }
-
-    def __str__(self) -> str:
-        return self.summary()
+#: An item of a :class:`MigrationReport` (the one item type of imports and migrations).
+MigrationItem = ConfigItem
 
 
 class MigrationError(WorkflowError):
@@ -213,9 +109,9 @@ def migrate(
     """Copy variables, pools, connections, DAG pause states and run history from ``source``
     to ``target``; see the module docstring. ``dag_ids`` limits pause states and history to
     those DAGs. ``on_item(outcome, item)`` is called as each item is decided (progress).
-    ``workers``: how many variable, pool and connection writes are in flight at once
-    (default 1; 4 wrote 2000 variables in 14 s instead of 18 s to an Airflow 3.3.2 on
-    PostgreSQL here, but an Airflow on SQLite serializes writes and may time out). The
+    ``workers``: how many variable, pool and connection writes are in flight at once where
+    they go one request per item (Airflow 2; default 1: an Airflow on SQLite serializes
+    writes and may time out); on Airflow 3 they go in bulk requests, one at a time. The
     report stays exact: each batch of writes is recorded before anything else happens."""
     from .client import AirflowClient
 
@@ -273,20 +169,26 @@ def _check_dag_ids(dag_ids: Iterable[str] | None) -> set[str] | None:
 # --------------------------------------------------------------------------- the worker
 
 
-@dataclass(frozen=True)
-class _Spec:
-    kind: str  # "variable"
-    id_field: str
-    fields: tuple[str, ...]  # managed fields, the id excluded
-    required: tuple[str, ...]  # needed to create one
-    secrets: tuple[str, ...]  # fields whose values are secrets
-
-
-_VARIABLE = _Spec("variable", "key", VARIABLE_FIELDS[1:], ("value",), ("value",))
-_POOL = _Spec("pool", "name", POOL_FIELDS[1:], ("slots",), ())
-_CONNECTION = _Spec(
-    "connection", "connection_id", CONNECTION_FIELDS[1:], ("conn_type",), ("password", "extra")
+_VARIABLE, _POOL, _CONNECTION = VARIABLE, POOL, CONNECTION
+_WORDS = Words(
+    here="the target",
+    masked="masked by the source's API (no Starship there)",
+    lacking="not on the target and the source did not give its {fields}",
+    not_shown="the target does not show them (Starship on the target would)",
 )
+_NO_PASSWORD = {"password": "the source's API never returns passwords (no Starship there)"}
+_differing = differing
+
+
+def _listed(spec: Kind, raw: Mapping[str, Any]) -> Mapping[str, str]:
+    """The secrets the source's listing left out: a connection without its password key
+    (Airflow 2's stable API never returns one)."""
+    return _NO_PASSWORD if spec is CONNECTION and "password" not in raw else {}
+
+
+def _desired(spec: Kind, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The fields to write, and those the source did not give (with why)."""
+    return desired(spec, raw, _listed(spec, raw), _WORDS.masked)
 
 
 class _Migration:
@@ -312,7 +214,6 @@ class _Migration:
         self.on_item = on_item
         self.secrets: list[str] = []
         self.workers = workers
-        self.pending: list[tuple[str, MigrationItem, Callable[[], object]]] = []
         self.src: VersionAdapter | None = None
         self.dst: VersionAdapter | None = None
         self.src_starship: StarshipClient | None = None
@@ -401,120 +302,40 @@ class _Migration:
         self.sync(_CONNECTION, wanted, current)
 
     def sync(
-        self, spec: _Spec, wanted: list[dict[str, Any]], current: Mapping[str, dict[str, Any]]
+        self, spec: Kind, wanted: list[dict[str, Any]], current: Mapping[str, dict[str, Any]]
     ) -> None:
         assert self.dst is not None
-        create = getattr(self.dst, f"create_{spec.kind}")
-        update = getattr(self.dst, f"update_{spec.kind}")
-        for raw in sorted(wanted, key=lambda item: str(item[spec.id_field])):
-            name = str(raw[spec.id_field])
+        for raw in wanted:
             self.secrets += [str(raw[f]) for f in spec.secrets if raw.get(f)]
-            desired, unknown = _desired(spec, raw)
-            have = current.get(name)
-            for field_name, why in unknown.items():
-                fate = (
-                    "not created"
-                    if have is None and field_name in spec.required
-                    else "created without it: set it on the target"
-                    if have is None
-                    else "left as it is on the target"
-                )
-                self.decide(
-                    "missing", MigrationItem(spec.kind, name, (field_name,), f"{why}; {fate}")
-                )
-            if have is None:
-                lacking = [f for f in spec.required if desired.get(f) is None]
-                if lacking:
-                    self.decide(
-                        "skipped",
-                        MigrationItem(
-                            spec.kind,
-                            name,
-                            tuple(lacking),
-                            "not on the target and the source did not give its "
-                            + ", ".join(lacking),
-                        ),
-                    )
-                    continue
-                written = tuple(f for f in spec.fields if f in desired)
-                self.queue_write(
-                    "created",
-                    MigrationItem(spec.kind, name, written, "created"),
-                    partial(create, desired),
-                )
-                continue
-            differing, unverifiable = _differing(spec, desired, have)
-            note = (
-                "; not compared, the target does not show them (Starship on the target "
-                "would): " + ", ".join(unverifiable)
-                if unverifiable
-                else ""
-            )
-            if not differing:
-                self.decide("unchanged", MigrationItem(spec.kind, name, (), "unchanged" + note))
-            elif self.mode == "skip-existing":
-                self.decide(
-                    "skipped",
-                    MigrationItem(
-                        spec.kind, name, tuple(differing), "exists (mode=skip-existing); differs"
-                    ),
-                )
-            else:
-                self.queue_write(
-                    "updated",
-                    MigrationItem(spec.kind, name, tuple(differing), "updated" + note),
-                    partial(update, desired, have, differing),
-                )
-        self.flush()
+        sync(
+            spec,
+            sorted(wanted, key=lambda item: str(item[spec.id_field])),
+            current,
+            self.dst,
+            self,
+            mode=self.mode,
+            dry_run=self.dry_run,
+            workers=self.workers,
+            words=_WORDS,
+            listed=partial(_listed, spec),
+        )
 
-    def queue_write(self, outcome: str, item: MigrationItem, action: Callable[[], object]) -> None:
-        self.pending.append((outcome, item, action))
-        if len(self.pending) >= self.workers * 4:
-            self.flush()
+    # the recorder of :func:`._compare.sync`
+    def decided(self, outcome: str, item: ConfigItem) -> None:
+        self.decide(outcome, item)
 
-    def flush(self) -> None:
-        """Run the queued writes (``workers`` at a time); record every result in the report
-        before telling ``on_item``, so that the report is exact whatever happens next."""
-        pending, self.pending = self.pending, []
-        if not pending:
-            return
-        results: list[tuple[str, MigrationItem]] = []
-        stop: BaseException | None = None
-
-        def run(entry: tuple[str, MigrationItem, Callable[[], object]]) -> str | None:
-            return self.write(entry[1].kind, entry[1].name, entry[2])
-
-        if self.workers > 1 and len(pending) > 1:
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                futures = [pool.submit(run, entry) for entry in pending]
-                outcomes: list[str | BaseException | None] = []
-                for future in futures:
-                    try:
-                        outcomes.append(future.result())
-                    except Exception as exc:  # credentials refused, no answer: stop
-                        outcomes.append(exc)
-        else:
-            outcomes = []
-            for entry in pending:
-                if stop is not None:
-                    break
-                try:
-                    outcomes.append(run(entry))
-                except Exception as exc:
-                    outcomes.append(exc)
-                    stop = exc
-        for (outcome, item, _), result in zip(pending, outcomes, strict=False):
-            if isinstance(result, BaseException):
-                stop = stop or result
-                continue
-            if result:
-                results.append(("failed", MigrationItem(item.kind, item.name, item.fields, result)))
-            else:
-                results.append((outcome, item))
-        recorded = [(o, self.record(o, i)) for o, i in results]
-        if stop is not None:
-            raise stop
-        for outcome, item in recorded:
+    def written(self, results: list[tuple[str, ConfigItem, Failure]], stopped: bool) -> None:
+        """Record every result of a batch of writes in the report before telling
+        ``on_item``, so that the report is exact whatever happens next; nobody is told
+        about a batch that stopped the migration."""
+        recorded = []
+        for outcome, item, failure in results:
+            if failure is not None:
+                reason = self.redact(str(failure))
+                logger.warning("%s %r: %s", item.kind, item.name, reason)
+                outcome, item = "failed", ConfigItem(item.kind, item.name, item.fields, reason)
+            recorded.append((outcome, self.record(outcome, item)))
+        for outcome, item in [] if stopped else recorded:
             self.notify(outcome, item)
 
     # -- pause states ----------------------------------------------------------------------
@@ -764,48 +585,6 @@ def _neutral_connection(conn: Any) -> dict[str, Any]:
         "password": conn.password,
         "extra": conn.extra,
     }
-
-
-def _desired(spec: _Spec, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The fields to write, and those the source did not give (with why)."""
-    desired: dict[str, Any] = {spec.id_field: raw[spec.id_field]}
-    unknown: dict[str, str] = {}
-    for name in spec.fields:
-        if spec.kind == "connection" and name == "password" and name not in raw:
-            unknown[name] = "the source's API never returns passwords (no Starship there)"
-            continue
-        if name not in raw:
-            continue
-        value = raw[name]
-        if has_mask(value):
-            unknown[name] = "masked by the source's API (no Starship there)"
-            continue
-        desired[name] = value
-    return desired, unknown
-
-
-def _differing(
-    spec: _Spec, desired: Mapping[str, Any], current: Mapping[str, Any]
-) -> tuple[list[str], list[str]]:
-    """Fields that differ, and fields that cannot be compared (not shown by the target)."""
-    differing: list[str] = []
-    unverifiable: list[str] = []
-    for name in spec.fields:
-        if name not in desired:
-            continue
-        if name not in current:
-            if name == "password":  # Airflow 2's stable API: never shown
-                unverifiable.append(name)
-            continue
-        have, wanted = current[name], desired[name]
-        if has_mask(have):
-            unverifiable.append(name)
-            continue
-        if name == "include_deferred":
-            have, wanted = bool(have), bool(wanted)
-        if _normal(spec.kind, name, wanted) != _normal(spec.kind, name, have):
-            differing.append(name)
-    return differing, unverifiable
 
 
 def _by_run(rows: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -14,10 +14,10 @@ Nothing here imports a generated module.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 #: Run states after which nothing changes on its own.
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
@@ -178,10 +178,13 @@ MASK = "***"
 
 
 @dataclass(frozen=True)
-class ImportItem:
-    """One variable, pool or connection in an :class:`ImportReport`."""
+class ConfigItem:
+    """One thing an import or a migration looked at: a ``variable``, ``pool`` or
+    ``connection`` (and, in a migration, a ``pause_state``, a ``dag_run``, a ``dag`` or the
+    ``history`` as a whole). :data:`ImportItem` and
+    :data:`~airflow_client_ext.migration.MigrationItem` are this class."""
 
-    kind: str  # "variable", "pool" or "connection"
+    kind: str
     name: str
     #: the fields written (created/updated), that differ (skipped), or that are missing
     fields: tuple[str, ...] = ()
@@ -200,8 +203,79 @@ class ImportItem:
         }
 
 
+#: An item of an :class:`ImportReport`.
+ImportItem = ConfigItem
+
+
+class ConfigReport:
+    """What the reports of ``import_config`` and ``migrate`` share: items by outcome
+    (``OUTCOMES``, in the order the summary names them), the counts, the summary line and the
+    JSON-able form. ``missing`` lists secrets the source would not give, with what was done
+    instead; it is not a count of items."""
+
+    OUTCOMES: ClassVar[tuple[str, ...]]
+    mode: str
+    dry_run: bool
+    created: Sequence[ConfigItem]
+    updated: Sequence[ConfigItem]
+    unchanged: Sequence[ConfigItem]
+    skipped: Sequence[ConfigItem]
+    missing: Sequence[ConfigItem]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {name: len(getattr(self, name)) for name in self.OUTCOMES}
+
+    def counts_by_kind(self) -> dict[str, dict[str, int]]:
+        """``{"variable": {"created": 2, ...}, ...}``."""
+        table: dict[str, dict[str, int]] = {}
+        for outcome in self.OUTCOMES:
+            for item in getattr(self, outcome):
+                row = table.setdefault(item.kind, dict.fromkeys(self.OUTCOMES, 0))
+                row[outcome] += 1
+        return table
+
+    @property
+    def changed(self) -> bool:
+        """True if anything was written (or, in a dry run, would be)."""
+        return bool(self.created or self.updated)
+
+    def summary(self) -> str:
+        """One line: ``created 2, updated 1, unchanged 40, skipped 0 (1 missing secret)``."""
+        c = self.counts
+        text = ", ".join(f"{name} {c[name]}" for name in self.OUTCOMES if name != "missing")
+        if c["missing"]:
+            text += f" ({c['missing']} missing secret{'s' if c['missing'] != 1 else ''})"
+        if self.dry_run:
+            text += " [dry run: nothing was written]"
+        interrupted = getattr(self, "interrupted", None)
+        if interrupted:
+            text += f" [interrupted: {interrupted}]"
+        return text
+
+    def _head(self) -> dict[str, Any]:
+        """What :meth:`to_dict` shows before the counts."""
+        return {"mode": self.mode, "dry_run": self.dry_run}
+
+    def _after_counts(self) -> dict[str, Any]:
+        """What :meth:`to_dict` shows between the counts and the items."""
+        return {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able form, for a CLI or a CI log."""
+        return {
+            **self._head(),
+            "counts": self.counts,
+            **self._after_counts(),
+            **{name: [i.to_dict() for i in getattr(self, name)] for name in self.OUTCOMES},
+        }
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
 @dataclass(frozen=True)
-class ImportReport:
+class ImportReport(ConfigReport):
     """What ``import_config`` did (or, with ``dry_run``, would do).
 
     - ``created``: items that did not exist;
@@ -211,64 +285,83 @@ class ImportReport:
       that cannot be written because the document lacks a required value (a masked one);
     - ``missing``: secrets the document does not carry (the API never returned them); an
       item created without one needs it set by hand. Not a count of items.
+
+    A write the server refuses is raised (the import stops there), so an import report has
+    no ``failed`` items; a :class:`MigrationReport` has.
     """
 
-    created: tuple[ImportItem, ...] = ()
-    updated: tuple[ImportItem, ...] = ()
-    unchanged: tuple[ImportItem, ...] = ()
-    skipped: tuple[ImportItem, ...] = ()
-    missing: tuple[ImportItem, ...] = ()
+    OUTCOMES: ClassVar[tuple[str, ...]] = ("created", "updated", "unchanged", "skipped", "missing")
+
+    created: tuple[ConfigItem, ...] = ()
+    updated: tuple[ConfigItem, ...] = ()
+    unchanged: tuple[ConfigItem, ...] = ()
+    skipped: tuple[ConfigItem, ...] = ()
+    missing: tuple[ConfigItem, ...] = ()
     mode: str = "upsert"
     dry_run: bool = False
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {
-            "created": len(self.created),
-            "updated": len(self.updated),
-            "unchanged": len(self.unchanged),
-            "skipped": len(self.skipped),
-            "missing": len(self.missing),
-        }
-
-    @property
-    def changed(self) -> bool:
-        """True if the import wrote (or, in a dry run, would write) anything."""
-        return bool(self.created or self.updated)
 
     @property
     def total(self) -> int:
         """Items of the document that were looked at."""
         return len(self.created) + len(self.updated) + len(self.unchanged) + len(self.skipped)
 
-    def summary(self) -> str:
-        """One line: ``created 2, updated 1, unchanged 40, skipped 0 (1 missing secret)``."""
-        c = self.counts
-        text = (
-            f"created {c['created']}, updated {c['updated']}, unchanged {c['unchanged']}, "
-            f"skipped {c['skipped']}"
-        )
-        if c["missing"]:
-            text += f" ({c['missing']} missing secret{'s' if c['missing'] != 1 else ''})"
-        if self.dry_run:
-            text += " [dry run: nothing was written]"
-        return text
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able form, for a CLI or a CI log."""
+@dataclass
+class MigrationReport(ConfigReport):
+    """What :func:`~airflow_client_ext.migration.migrate` did (or, with ``dry_run``, would
+    do).
+
+    ``created``/``updated``/``unchanged``/``skipped``/``failed``: items, each once;
+    ``missing``: secrets the source would not give (a connection's password without
+    Starship), with what was done instead; not a count of items. ``interrupted``: why the
+    migration stopped before the end (None when it ran to the end). ``seconds``: time per
+    kind.
+    """
+
+    OUTCOMES: ClassVar[tuple[str, ...]] = (
+        "created", "updated", "unchanged", "skipped", "failed", "missing",
+    )  # fmt: skip
+
+    mode: str = "upsert"
+    dry_run: bool = False
+    what: tuple[str, ...] = ()
+    source: str = ""
+    target: str = ""
+    starship: dict[str, bool] = field(default_factory=dict)
+    created: list[ConfigItem] = field(default_factory=list)
+    updated: list[ConfigItem] = field(default_factory=list)
+    unchanged: list[ConfigItem] = field(default_factory=list)
+    skipped: list[ConfigItem] = field(default_factory=list)
+    failed: list[ConfigItem] = field(default_factory=list)
+    missing: list[ConfigItem] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    interrupted: str | None = None
+
+    def add(self, outcome: str, item: ConfigItem) -> None:
+        getattr(self, outcome).append(item)
+
+    @property
+    def complete(self) -> bool:
+        """True when the migration ran to the end and nothing failed."""
+        return self.interrupted is None and not self.failed
+
+    def _head(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
             "dry_run": self.dry_run,
-            "counts": self.counts,
-            "created": [i.to_dict() for i in self.created],
-            "updated": [i.to_dict() for i in self.updated],
-            "unchanged": [i.to_dict() for i in self.unchanged],
-            "skipped": [i.to_dict() for i in self.skipped],
-            "missing": [i.to_dict() for i in self.missing],
+            "what": list(self.what),
+            "source": self.source,
+            "target": self.target,
+            "starship": dict(self.starship),
+            "complete": self.complete,
+            "interrupted": self.interrupted,
         }
 
-    def __str__(self) -> str:
-        return self.summary()
+    def _after_counts(self) -> dict[str, Any]:
+        return {
+            "counts_by_kind": self.counts_by_kind(),
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+        }
 
 
 __all__ = [
@@ -277,11 +370,14 @@ __all__ = [
     "MASK",
     "TERMINAL_RUN_STATES",
     "TERMINAL_TASK_STATES",
+    "ConfigItem",
+    "ConfigReport",
     "Dag",
     "DagRun",
     "Health",
     "ImportItem",
     "ImportReport",
+    "MigrationReport",
     "TaskInstance",
     "utc",
 ]

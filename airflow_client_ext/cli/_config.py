@@ -189,7 +189,10 @@ def _side(state: CliState, side: str, url: str) -> CliState:
     type=click.IntRange(1, 32),
     default=1,
     show_default=True,
-    help="Writes in flight at once (more is faster on a target with PostgreSQL).",
+    help=(
+        "Writes in flight at once on an Airflow 2 target (more is faster with PostgreSQL); "
+        "an Airflow 3 target takes them in bulk requests."
+    ),
 )
 @pass_state
 def migrate_(

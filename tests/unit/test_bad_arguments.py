@@ -648,6 +648,18 @@ LIBRARY: list[Any] = [
         A,
         ["variables[0] must be an object with a 'key'"],
     ),
+    (
+        "import-item-twice",
+        lambda c: c.import_config(_doc(pools=[{"name": "p1", "slots": 1}, {"name": "p1"}])),
+        A,
+        ["pools[1].name: 'p1' is in the document twice (also at pools[0])"],
+    ),
+    (
+        "import-workers",
+        lambda c: c.import_config(_doc(), workers=0),
+        A,
+        ["workers must be an integer from 1 to 32"],
+    ),
     ("feature-name", lambda c: c.supports("wait"), A, ["unknown feature 'wait'", "wait_stream"]),
     ("api-type", lambda c: c.api(42), A, ["api must be the name of a generated API class"]),  # type: ignore[arg-type]
     # -- migrate, Starship -------------------------------------------------------------------------

@@ -105,14 +105,9 @@ def test_cli_migrate_help_names_the_credentials_of_each_side() -> None:
 
 
 def test_writes_in_flight_are_all_recorded_before_a_stop_is_raised() -> None:
+    from airflow_client_ext._versions import V1Adapter
     from airflow_client_ext.errors import BadRequestError, TransportError
     from airflow_client_ext.migration import _Migration
-
-    report = MigrationReport()
-    seen: list[str] = []
-    run = _Migration(
-        A, B, report, "upsert", False, None, 10, lambda o, i: seen.append(i.name), workers=4
-    )
 
     def ok() -> None:
         return None
@@ -123,15 +118,25 @@ def test_writes_in_flight_are_all_recorded_before_a_stop_is_raised() -> None:
     def lost() -> None:
         raise TransportError("no answer")
 
-    run.pending = [
-        ("created", MigrationItem("pool", "a"), ok),
-        ("created", MigrationItem("pool", "b"), refused),
-        ("created", MigrationItem("pool", "c"), lost),
-        ("updated", MigrationItem("pool", "d"), ok),
-    ]
+    behaviour = {"a": ok, "b": refused, "c": lost, "d": ok}
+
+    class Target(V1Adapter):  # one request per pool, as on Airflow 2
+        def create_pool(self, item: dict[str, object]) -> None:
+            behaviour[str(item["name"])]()
+
+        def update_pool(self, item: dict[str, object], *args: object) -> None:
+            behaviour[str(item["name"])]()
+
+    report = MigrationReport()
+    seen: list[str] = []
+    run = _Migration(
+        A, B, report, "upsert", False, None, 10, lambda o, i: seen.append(i.name), workers=4
+    )
+    run.dst = Target(B)
+    wanted = [{"name": n, "slots": 2} for n in "dcba"]
     with pytest.raises(TransportError):
-        run.flush()
+        run.sync(_POOL, wanted, {"d": {"name": "d", "slots": 1}})
     assert [i.name for i in report.created] == ["a"]
-    assert [i.name for i in report.updated] == ["d"]
+    assert [(i.name, i.fields) for i in report.updated] == [("d", ("slots",))]
     assert [(i.name, i.reason) for i in report.failed] == [("b", "400: bad slots")]
     assert seen == []  # nobody was told about a batch that stopped the migration
