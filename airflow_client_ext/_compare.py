@@ -168,12 +168,13 @@ def differing(
             continue
         want, have = wanted[name], current[name]
         if name == "extra" and has_mask(have):
-            # compared without the keys the server masks; a masked key the wanted extra
-            # lacks is a difference (writing it removes that key), one it has is unknown
+            # compared without the keys the server masks: a masked key the wanted extra has
+            # cannot be compared; one it lacks is left alone (an export never carries a
+            # masked key: its absence says nothing, and a secret is never removed unseen)
             hidden = set(masked_keys(have))
             if normal(spec.kind, name, drop_keys(want, hidden)) != normal(
                 spec.kind, name, drop_keys(have, hidden)
-            ) or hidden - json_keys(want):
+            ):
                 found.append(name)
             elif hidden & json_keys(want):
                 unverifiable.append(name)
