@@ -46,8 +46,9 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _checks
 from ._compare import CONNECTION, POOL, VARIABLE, Kind, Words, desired, differing, sync
@@ -69,6 +70,8 @@ if TYPE_CHECKING:
     from .starship import StarshipClient
 
 logger = logging.getLogger("airflow_client_ext.migration")
+T = TypeVar("T")
+U = TypeVar("U")
 
 #: What ``migrate`` can move, in the order it moves them.
 KINDS = ("pools", "variables", "connections", "pause_states", "history")
@@ -267,39 +270,43 @@ class _Migration:
     def do_pools(self) -> None:
         assert self.src is not None
         assert self.dst is not None
-        self.sync(_POOL, list(self.src.pools()), {p["name"]: p for p in self.dst.pools()})
+        src, dst = self.src, self.dst
+        wanted, current = _both(lambda: list(src.pools()), lambda: list(dst.pools()))
+        self.sync(_POOL, wanted, {p["name"]: p for p in current})
 
     def do_variables(self) -> None:
-        assert self.src is not None
-        assert self.dst is not None
-        if self.src_starship is not None:
-            wanted = [
-                {"key": v.key, "value": v.value, "description": v.description}
-                for v in self.src_starship.variables()
-            ]
-        else:
-            wanted = list(self.src.variables())
-        if self.dst_starship is not None:
-            current = {
-                v.key: {"key": v.key, "value": v.value, "description": v.description}
-                for v in self.dst_starship.variables()
-            }
-        else:
-            current = {v["key"]: v for v in self.dst.variables()}
-        self.sync(_VARIABLE, wanted, current)
+        self.sync(_VARIABLE, *self._read_both(self._variables, "key"))
 
     def do_connections(self) -> None:
-        assert self.src is not None
-        assert self.dst is not None
-        if self.src_starship is not None:
-            wanted = [_neutral_connection(c) for c in self.src_starship.connections()]
-        else:
-            wanted = list(self.src.connections())
-        if self.dst_starship is not None:
-            current = {c.conn_id: _neutral_connection(c) for c in self.dst_starship.connections()}
-        else:
-            current = {c["connection_id"]: c for c in self.dst.connections()}
-        self.sync(_CONNECTION, wanted, current)
+        self.sync(_CONNECTION, *self._read_both(self._connections, "connection_id"))
+
+    def _read_both(
+        self, read: Callable[[bool], list[dict[str, Any]]], key: str
+    ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+        """The source's items and the target's by id, read at the same time (two servers
+        answering at once: the reads of a large migration take half as long)."""
+        wanted, current = _both(lambda: read(True), lambda: read(False))
+        return wanted, {str(item[key]): item for item in current}
+
+    def _variables(self, source: bool) -> list[dict[str, Any]]:
+        """Through Starship where the server has it (values in clear), else the API."""
+        starship = self.src_starship if source else self.dst_starship
+        if starship is not None:
+            return [
+                {"key": v.key, "value": v.value, "description": v.description}
+                for v in starship.variables()
+            ]
+        adapter = self.src if source else self.dst
+        assert adapter is not None
+        return list(adapter.variables())
+
+    def _connections(self, source: bool) -> list[dict[str, Any]]:
+        starship = self.src_starship if source else self.dst_starship
+        if starship is not None:
+            return [_neutral_connection(c) for c in starship.connections()]
+        adapter = self.src if source else self.dst
+        assert adapter is not None
+        return list(adapter.connections())
 
     def sync(
         self, spec: Kind, wanted: list[dict[str, Any]], current: Mapping[str, dict[str, Any]]
@@ -553,6 +560,14 @@ class _Migration:
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def _both(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
+    """Two reads of different servers at once; an error of either is raised."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(second)
+        result = first()
+        return result, later.result()
 
 
 def _starship_of(client: AirflowClient) -> StarshipClient | None:
