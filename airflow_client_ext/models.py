@@ -385,6 +385,9 @@ class Backfill:
 
     def summary(self) -> str:
         """One line: ``etl: 10 dates, create 8, clear 1, skip 1 (backfill 7, running)``."""
+        if not self.entries and self.id is not None:  # known by its id only
+            start, end = (d.isoformat() if d else "?" for d in (self.from_date, self.to_date))
+            return f"{self.dag_id}: backfill {self.id} from {start} to {end} ({self.state})"
         what = "would " if self.dry_run else ""
         text = (
             f"{self.dag_id}: {len(self.entries)} dates, {what}create {len(self.created)}, "
