@@ -475,6 +475,69 @@ def check_json(value: Any, where: str) -> None:
     )
 
 
+# -- backfills and run listings -------------------------------------------------------------
+#: What a backfill re-runs besides dates without a run (Airflow 3's ``reprocess_behavior``).
+REPROCESS_BEHAVIORS = ("none", "failed", "completed")
+#: The longest prefix of the run ids a backfill names (a run id holds at most 250 characters).
+PREFIX_MAX_LENGTH = 200
+
+
+def check_run_id_prefix(value: Any, *, none: str | None = None) -> str | None:
+    """The prefix of the run ids a backfill names on Airflow 2 (``<prefix><n:07d>_<date>``):
+    letters, digits and ``_.~:+-`` (Airflow's default ``allowed_run_id_pattern``), no
+    ``..``, at most :data:`PREFIX_MAX_LENGTH` characters, and never the word ``backfill``,
+    which Airflow keeps for its own backfill runs."""
+    if value is None and none is not None:
+        return None
+    expected = (
+        f"a string of letters, digits and '_.~:+-', at most {PREFIX_MAX_LENGTH} characters, "
+        "without '..' or the word 'backfill'" + (f", or None ({none})" if none else "")
+    )
+    if not isinstance(value, str) or not value:
+        fail("prefix", expected, value)
+    bad = next((c for c in value if not RUN_ID_PATTERN.match(c)), None)
+    if bad is not None:
+        fail("prefix", expected, value, f"{bad!r} is not allowed in a run id")
+    if ".." in value:
+        fail("prefix", expected, value, "'..' is refused by Airflow 3")
+    if "backfill" in value.lower():
+        fail("prefix", expected, value, "Airflow keeps 'backfill' for its own backfill runs")
+    if len(value) > PREFIX_MAX_LENGTH:
+        fail("prefix", expected, value, f"{len(value)} characters")
+    return value
+
+
+def check_backfill_range(start: Any, end: Any) -> tuple[datetime, datetime]:
+    """The ``start`` and ``end`` of a backfill: aware datetimes (or ISO strings), ``start``
+    not after ``end``."""
+    first = check_aware_datetime("start", start)
+    last = check_aware_datetime("end", end)
+    assert first is not None
+    assert last is not None
+    if first > last:
+        fail(
+            "end",
+            f"at or after start ({first.isoformat()}): both ends are included",
+            last,
+        )
+    return first, last
+
+
+def check_backfill_id(value: Any) -> int:
+    """The id of an Airflow 3 backfill (an integer >= 0, as ``Backfill.id`` holds it)."""
+    found = check_int(
+        "backfill_id", value, minimum=0, meaning="the id of an Airflow 3 backfill (Backfill.id)"
+    )
+    assert found is not None
+    return found
+
+
+def check_run_id_filter(name: str, value: Any) -> str | None:
+    """A run id (or the start of one) to filter a listing by: None, or a non-empty string
+    without leading/trailing whitespace or control characters."""
+    return None if value is None else check_id(name, value, path=False)
+
+
 # -- client settings: URLs, auth, timeouts, files ---------------------------------------------
 def check_url(
     name: str,
@@ -650,9 +713,13 @@ __all__ = [
     "KEY_MAX_LENGTH",
     "KEY_PATTERN",
     "NOTE_MAX_LENGTH",
+    "PREFIX_MAX_LENGTH",
+    "REPROCESS_BEHAVIORS",
     "RUN_ID_PATTERN",
     "TASK_INSTANCE_STATES",
     "check_aware_datetime",
+    "check_backfill_id",
+    "check_backfill_range",
     "check_backoff",
     "check_callable",
     "check_choice",
@@ -674,6 +741,8 @@ __all__ = [
     "check_offset",
     "check_page_size",
     "check_run_id",
+    "check_run_id_filter",
+    "check_run_id_prefix",
     "check_seconds",
     "check_states",
     "check_statuses",

@@ -51,6 +51,20 @@ def _parameters(method: Callable[..., Any]) -> set[str] | None:
         return None
 
 
+def run_id_selected(run_id: str, prefix: str | None, after: str | None) -> bool:
+    """Whether a run id passes the ``run_id_prefix`` and ``start_after`` filters of
+    :meth:`_PagingWorkflows.iter_dag_runs`."""
+    return (prefix is None or run_id.startswith(prefix)) and (after is None or run_id > after)
+
+
+def server_prefix(prefix: str, supports: Callable[[str], bool]) -> bool:
+    """Whether to send ``prefix`` as ``run_id_prefix_pattern`` too: where the server has it,
+    and unless it is ``~`` or holds ``|`` (which the server reads as "all" and "or"). The
+    server's match is a superset of the prefix's (it drops trailing punctuation), never
+    less: :func:`run_id_selected` then keeps exactly the runs the prefix names."""
+    return prefix != "~" and "|" not in prefix and supports("run_id_prefix_pattern")
+
+
 #: How a listing is walked: ``None`` picks cursor paging where the server and the method
 #: have it, offset paging elsewhere.
 PAGING_MODES = ("cursor", "offset")
@@ -173,16 +187,27 @@ class _PagingWorkflows(_WorkflowBase):
         state: str | Iterable[str] | None = None,
         *,
         paging: str | None = None,
+        run_id_prefix: str | None = None,
+        start_after: str | None = None,
         **filters: Any,
     ) -> Iterator[DagRun]:
         """Every run of a DAG (``"~"``: of all DAGs) as :class:`DagRun`, optionally of some
         states (``state=["failed"]``), each once even while runs are being created (see
         :meth:`paginate` for ``paging``); other keywords go to the generated list method
-        (``order_by="-run_after"`` on Airflow 3, ``"-execution_date"`` on 2)."""
+        (``order_by="-run_after"`` on Airflow 3, ``"-execution_date"`` on 2).
+
+        ``run_id_prefix`` keeps the runs whose id starts with it (literally, case-sensitive);
+        ``start_after`` those whose id sorts after it (by code point, as Python compares
+        strings), e.g. the last id of a batch seen before. Both are applied here; the prefix
+        also on the server where it has ``run_id_prefix_pattern`` (Airflow >= 3.3.0), whose
+        answer is a superset that this filter narrows: the runs are the same either way.
+        """
         _checks.check_dag_id(dag_id, wildcard=True)
         states = _checks.check_states("state", state, _checks.DAG_RUN_STATES)
         _check_paging(filters, paging)
-        return self._iter_dag_runs(dag_id, states, filters, paging)
+        prefix = _checks.check_run_id_filter("run_id_prefix", run_id_prefix)
+        after = _checks.check_run_id_filter("start_after", start_after)
+        return self._iter_dag_runs(dag_id, states, filters, paging, prefix, after)
 
     def _iter_dag_runs(
         self,
@@ -190,14 +215,20 @@ class _PagingWorkflows(_WorkflowBase):
         states: list[str] | None,
         filters: dict[str, Any],
         paging: str | None = None,
+        prefix: str | None = None,
+        after: str | None = None,
     ) -> Iterator[DagRun]:
         adapter = self._adapter()
         if states is not None:
             filters["state"] = states
+        if prefix is not None and server_prefix(prefix, self._client.supports):
+            filters["run_id_prefix_pattern"] = prefix
         seen: set[tuple[str, str]] = set()
         method = adapter.runs_method()
         for raw in self.paginate(method, paging=paging, dag_id=dag_id, **filters):
             run = adapter.run(raw)
+            if not run_id_selected(run.run_id, prefix, after):
+                continue
             if (run.dag_id, run.run_id) not in seen:  # offset pages shift as runs are made
                 seen.add((run.dag_id, run.run_id))
                 yield run

@@ -408,11 +408,15 @@ class _RunWorkflows(_PagingWorkflows):
             response.close()
             response.release_conn()
 
-    def _failure(self, adapter: VersionAdapter, run: DagRun) -> DagRunFailedError:
+    def _failure(
+        self, adapter: VersionAdapter, run: DagRun, max_logs: int = MAX_FAILED_LOGS
+    ) -> DagRunFailedError:
+        """The error of a failed run: its failed task instances and the log tails of the
+        first ``max_logs`` of them."""
         failed = [ti for ti in self.iter_task_instances(run.dag_id, run.run_id) if ti.failed]
         failed.sort(key=lambda ti: ti.end_date or datetime.max.replace(tzinfo=timezone.utc))
         tails: dict[str, str] = {}
-        for ti in failed[:MAX_FAILED_LOGS]:
+        for ti in failed[:max_logs]:
             if ti.try_number < 1:
                 continue
             try:

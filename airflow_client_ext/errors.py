@@ -341,3 +341,54 @@ __all__ = [
     "WorkflowError",
     "error_class_for",
 ]
+
+
+# -- backfills --------------------------------------------------------------------------------
+class UnsupportedScheduleError(WorkflowError):
+    """A backfill on Airflow 2 of a DAG whose logical dates the client cannot compute: no
+    schedule, ``@once``, ``@continuous``, a dataset schedule or a custom timetable (see
+    :mod:`airflow_client_ext._schedule`). ``dag_id`` names the DAG, ``schedule`` the schedule
+    as the server described it (None: no schedule)."""
+
+    def __init__(self, message: str, *, dag_id: str = "", schedule: str | None = "") -> None:
+        super().__init__(message)
+        self.dag_id = dag_id
+        self.schedule = schedule
+
+
+class BackfillConflictError(ConflictError):
+    """409: a backfill of the DAG is already running (Airflow 3 allows one per DAG).
+    ``backfill_id`` is the running one's id (None if it could not be found)."""
+
+    backfill_id: int | None = None
+
+
+class BackfillFailedError(DagRunFailedError):
+    """Runs of a backfill ended ``failed``.
+
+    ``failures`` holds one :class:`DagRunFailedError` per failed run (its failed task
+    instances and their log tails, for the first few runs), in logical date order; ``run``,
+    ``failed_task_instances`` and ``log_tails`` are those of all of them together (the keys
+    of ``log_tails`` are ``"<run_id>:<task key>"``); ``backfill`` is the
+    :class:`~airflow_client_ext.models.Backfill` with the runs as last seen.
+    """
+
+    def __init__(
+        self, message: str, *, failures: Sequence[DagRunFailedError], backfill: Any
+    ) -> None:
+        tails = {
+            f"{failure.run.run_id}:{key}": tail
+            for failure in failures
+            for key, tail in failure.log_tails.items()
+        }
+        super().__init__(
+            message,
+            run=failures[0].run,
+            failed_task_instances=[ti for f in failures for ti in f.failed_task_instances],
+            log_tails=tails,
+        )
+        self.failures = list(failures)
+        self.backfill = backfill
+
+
+__all__ += ["BackfillConflictError", "BackfillFailedError", "UnsupportedScheduleError"]

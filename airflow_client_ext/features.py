@@ -102,6 +102,11 @@ FEATURES: dict[str, Feature] = {
             operations=("PUT /parseDagFile/{file_token}",),
         ),
         Feature(
+            "trigger_data_interval", 2, "2.9.0",
+            "a triggered run's data interval set by the caller (data_interval_start/end)",
+            "the server gives a triggered run the interval that ends at its logical date",
+        ),
+        Feature(
             "dag_stats", 2, "2.10.0",
             "run counts by state per DAG (GET /dagStats)",
             "count the runs from the run listing",

@@ -381,3 +381,153 @@ __all__ = [
     "TaskInstance",
     "utc",
 ]
+
+
+# -- backfills ------------------------------------------------------------------------------
+#: What a backfill does at a logical date: make a run, clear the run there so that it runs
+#: again, or leave the run there alone.
+BACKFILL_ACTIONS = ("create", "clear", "skip")
+
+
+@dataclass(frozen=True)
+class BackfillEntry:
+    """One logical date of a :class:`Backfill` and what the backfill does there.
+
+    ``action``: ``"create"`` (no run there: one is made), ``"clear"`` (the run there is
+    cleared to run again, ``reprocess="failed"`` or ``"completed"``) or ``"skip"`` (the run
+    there is left alone: it exists and is not to be re-run, or it is queued or running).
+    ``run_id`` is the run's id (None for a run Airflow 3 has not named yet), ``state`` the
+    state of the run found there before the backfill (None: there was none).
+    """
+
+    logical_date: datetime
+    action: str
+    run_id: str | None = None
+    state: str | None = None
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """A batch of runs of one DAG over a range of logical dates, on Airflow 2 or 3.
+
+    - ``id``: the backfill's id on Airflow 3 (its backfill API); None on Airflow 2 (the runs
+      are all there is) and for dry runs.
+    - ``entries``: every logical date the call looked at, in logical date order, with what
+      it does there (see :class:`BackfillEntry`); :attr:`dates` and :attr:`run_ids` are
+      those the backfill runs (created or cleared), in the order they run.
+    - ``from_date`` / ``to_date``: the range as sent (both inclusive), after the DAG's own
+      start and end dates and a ``partial`` cut; ``remaining``: the dates past ``limit``
+      that ``partial=True`` left for a later call.
+    - ``state`` (Airflow 3): ``"running"``, ``"paused"`` or ``"completed"`` (a cancelled
+      backfill is completed); None on Airflow 2 and for dry runs.
+    - ``runs``: the runs as :meth:`~airflow_client_ext.workflows.Workflows.wait_backfill`
+      last saw them (empty before).
+    """
+
+    dag_id: str
+    entries: tuple[BackfillEntry, ...] = ()
+    id: int | None = None
+    from_date: datetime | None = None
+    to_date: datetime | None = None
+    dry_run: bool = False
+    reprocess: str = "none"
+    run_backwards: bool = False
+    max_active_runs: int | None = None
+    remaining: int = 0
+    state: str | None = None
+    created_at: datetime | None = None
+    completed_at: datetime | None = None
+    runs: tuple[DagRun, ...] = field(default=(), compare=False)
+    #: Airflow 3's ``BackfillResponse`` (None on Airflow 2)
+    raw: Any = field(default=None, repr=False, compare=False, hash=False)
+
+    def _acted(self) -> list[BackfillEntry]:
+        acted = [e for e in self.entries if e.action != "skip"]
+        return acted[::-1] if self.run_backwards else acted
+
+    @property
+    def dates(self) -> tuple[datetime, ...]:
+        """The logical dates the backfill runs (created or cleared), in the order they run."""
+        return tuple(e.logical_date for e in self._acted())
+
+    @property
+    def run_ids(self) -> tuple[str | None, ...]:
+        """The ids of the runs at :attr:`dates` (None: not named by the server yet)."""
+        return tuple(e.run_id for e in self._acted())
+
+    def _with(self, action: str) -> tuple[datetime, ...]:
+        return tuple(e.logical_date for e in self.entries if e.action == action)
+
+    @property
+    def created(self) -> tuple[datetime, ...]:
+        """Dates that had no run: the backfill makes one."""
+        return self._with("create")
+
+    @property
+    def cleared(self) -> tuple[datetime, ...]:
+        """Dates whose run is cleared to run again."""
+        return self._with("clear")
+
+    @property
+    def skipped(self) -> tuple[datetime, ...]:
+        """Dates whose run is left alone."""
+        return self._with("skip")
+
+    @property
+    def finished(self) -> bool:
+        """True once every run of :attr:`dates` seen by ``wait_backfill`` has ended."""
+        ends = {run.logical_date: run.finished for run in self.runs}
+        return all(ends.get(date, False) for date in self.dates)
+
+    def summary(self) -> str:
+        """One line: ``etl: 10 dates, create 8, clear 1, skip 1 (backfill 7, running)``."""
+        if not self.entries and self.id is not None:  # known by its id only
+            start, end = (d.isoformat() if d else "?" for d in (self.from_date, self.to_date))
+            return f"{self.dag_id}: backfill {self.id} from {start} to {end} ({self.state})"
+        what = "would " if self.dry_run else ""
+        text = (
+            f"{self.dag_id}: {len(self.entries)} dates, {what}create {len(self.created)}, "
+            f"clear {len(self.cleared)}, skip {len(self.skipped)}"
+        )
+        if self.remaining:
+            text += f"; {self.remaining} more left for a later call (limit reached)"
+        where = [f"backfill {self.id}"] if self.id is not None else []
+        where += [self.state] if self.state else []
+        where += ["dry run: nothing was created"] if self.dry_run else []
+        return text + (f" ({', '.join(where)})" if where else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able form, for a CLI or a CI log (datetimes stay datetimes)."""
+        return {
+            "id": self.id,
+            "dag_id": self.dag_id,
+            "dry_run": self.dry_run,
+            "state": self.state,
+            "from_date": self.from_date,
+            "to_date": self.to_date,
+            "reprocess": self.reprocess,
+            "run_backwards": self.run_backwards,
+            "max_active_runs": self.max_active_runs,
+            "remaining": self.remaining,
+            "dates": list(self.dates),
+            "run_ids": list(self.run_ids),
+            "created": list(self.created),
+            "cleared": list(self.cleared),
+            "skipped": list(self.skipped),
+            "entries": [
+                {
+                    "logical_date": e.logical_date,
+                    "action": e.action,
+                    "run_id": e.run_id,
+                    "state": e.state,
+                }
+                for e in self.entries
+            ],
+            "runs": list(self.runs),
+        }
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+__all__ += ["BACKFILL_ACTIONS", "Backfill", "BackfillEntry"]

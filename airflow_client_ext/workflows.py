@@ -15,13 +15,15 @@ are mapped by the adapters of :mod:`airflow_client_ext._versions`.
 
 The methods are grouped by concept, one mixin per module, composed here: listings in
 :mod:`~airflow_client_ext._paging`, DAGs and health in :mod:`~airflow_client_ext._dags`,
-runs (trigger, wait, logs) in :mod:`~airflow_client_ext._runs`, export/import of
+runs (trigger, wait, logs) in :mod:`~airflow_client_ext._runs`, backfills in
+:mod:`~airflow_client_ext._backfill`, export/import of
 configuration in :mod:`~airflow_client_ext._config_io`, the plumbing they share in
 :mod:`~airflow_client_ext._workflow_base`. Every name stays importable from here.
 """
 
 from __future__ import annotations
 
+from ._backfill import _BackfillWorkflows
 from ._checks import RUN_ID_PATTERN, check_conf
 from ._config_io import _KINDS as _KINDS
 from ._config_io import IMPORT_MODES, _ConfigWorkflows
@@ -46,7 +48,7 @@ from ._runs import (
 from ._workflow_base import PollSchedule
 
 
-class Workflows(_RunWorkflows, _DagWorkflows, _ConfigWorkflows):
+class Workflows(_BackfillWorkflows, _RunWorkflows, _DagWorkflows, _ConfigWorkflows):
     """Workflows of :class:`~airflow_client_ext.client.AirflowClient` (a mixin).
 
     Timing knobs (class attributes; set them on an instance to change one client):

@@ -13,9 +13,9 @@ One module per concern: ``_root`` (the root group, its global options, exit code
 :func:`main`), ``_state`` (:class:`CliState`: options, client, secrets, output), ``_errors``
 (error reports), ``_params`` (argument types and parsers), ``_exit`` (exit codes),
 ``_output`` (JSON, tables, progress); the commands: ``_runs`` (trigger, wait, runs, logs),
-``_dags`` (pause, unpause), ``_server`` (health, version), ``_config`` (export, import,
-migrate). The root group is defined first; importing the command modules below registers
-their commands on it.
+``_backfill`` (backfill, pause-/unpause-/cancel-backfill), ``_dags`` (pause, unpause),
+``_server`` (health, version), ``_config`` (export, import, migrate). The root group is
+defined first; importing the command modules below registers their commands on it.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from ._state import CliState, pass_state
 
 # isort: split
 # the commands: each module registers its commands on `cli` when imported
+from ._backfill import backfill
 from ._config import MIGRATE_KINDS, export_, import_, import_view, migrate_, migrate_view
 from ._dags import pause, unpause
 from ._runs import DEFAULT_WAIT_TIMEOUT, follow, logs, newest_first, runs, trigger, wait
@@ -71,6 +72,7 @@ __all__ = [
     "CliState",
     "ExitCode",
     "__version__",
+    "backfill",
     "cli",
     "error_document",
     "exit_code_for",

@@ -11,7 +11,13 @@ from typing import Any
 
 import click
 
-from ..errors import ApiError, DagPausedError, DagRunFailedError, WaitTimeoutError
+from ..errors import (
+    ApiError,
+    BackfillFailedError,
+    DagPausedError,
+    DagRunFailedError,
+    WaitTimeoutError,
+)
 from ._exit import ExitCode
 from ._output import state_of, task_label, to_jsonable
 from ._state import CliState
@@ -51,6 +57,8 @@ def error_document(exc: BaseException, code: ExitCode) -> dict[str, Any]:
         value = getattr(exc, name, None)
         if name not in doc and value not in (None, ""):
             doc[name] = value
+    if isinstance(exc, BackfillFailedError):
+        doc["failed_runs"] = [to_jsonable(failure.run) for failure in exc.failures]
     if isinstance(exc, DagRunFailedError):
         doc["run"] = to_jsonable(exc.run)
         doc["failed_task_instances"] = to_jsonable(list(exc.failed_task_instances))
@@ -101,13 +109,18 @@ def show_usage_error(exc: click.ClickException) -> None:
 
 def _print_failure(exc: DagRunFailedError, redact: Callable[[str], str]) -> None:
     tis = list(exc.failed_task_instances)
+    many = isinstance(exc, BackfillFailedError)  # tasks of several runs: name the run
+
+    def named(ti: Any) -> str:
+        return f"{ti.run_id}:{task_label(ti)}" if many else task_label(ti)
+
     if tis:
         click.echo("failed tasks:", err=True)
-        width = max(len(task_label(ti)) for ti in tis)
+        width = max(len(named(ti)) for ti in tis)
         for ti in tis:
             tries = getattr(ti, "try_number", None)
             suffix = f"  (try {tries})" if tries else ""
-            click.echo(f"  {task_label(ti):<{width}}  {state_of(ti)}{suffix}", err=True)
+            click.echo(f"  {named(ti):<{width}}  {state_of(ti)}{suffix}", err=True)
     for label, tail in _log_tails(exc):
         click.echo(f"--- log of {label} (last lines) ---", err=True)
         click.echo(redact(tail.rstrip("\n")), err=True)

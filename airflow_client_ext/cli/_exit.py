@@ -22,6 +22,7 @@ from ..errors import (
     ServerError,
     TransportError,
     UnexpectedResponseError,
+    UnsupportedScheduleError,
     WaitTimeoutError,
 )
 
@@ -61,6 +62,7 @@ _MAPPING: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (BadRequestError, ExitCode.USAGE),
     (InvalidArgumentError, ExitCode.USAGE),
     (DagPausedError, ExitCode.USAGE),
+    (UnsupportedScheduleError, ExitCode.USAGE),
     (ConflictError, ExitCode.USAGE),
     (ConfigurationError, ExitCode.USAGE),
     (RateLimitError, ExitCode.SERVER),

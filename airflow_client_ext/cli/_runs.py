@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import islice
@@ -151,14 +152,35 @@ def follow(
     type=click.IntRange(min=1),
     default=20,
     show_default=True,
-    help="At most this many runs, newest first.",
+    help="At most this many runs, newest first (with --after: the next ones by run id).",
+)
+@click.option("--prefix", metavar="P", help="Only runs whose id starts with P (as written).")
+@click.option(
+    "--after",
+    metavar="RUN_ID",
+    help="Only runs whose id sorts after RUN_ID, listed by run id: pass the last one shown to "
+    "see the next ones.",
 )
 @pass_state
-def runs(state: CliState, dag_id: str, states: list[str], limit: int) -> None:
+def runs(
+    state: CliState,
+    dag_id: str,
+    states: list[str],
+    limit: int,
+    prefix: str | None,
+    after: str | None,
+) -> None:
     """List the runs of DAG_ID (~: of every DAG), newest first."""
     client = state.client()
-    listing = client.iter_dag_runs(dag_id, state=states or None, **newest_first(client))
-    found = list(islice(listing, limit))
+    filters: dict[str, Any] = {"run_id_prefix": prefix, "start_after": after}
+    if after is None:
+        listing = client.iter_dag_runs(
+            dag_id, state=states or None, **filters, **newest_first(client)
+        )
+        found = list(islice(listing, limit))
+    else:  # by run id, as Python orders strings (a server's collation may not)
+        listing = client.iter_dag_runs(dag_id, state=states or None, **filters)
+        found = heapq.nsmallest(limit, listing, key=lambda run: run.run_id)
     state.emit(found, lambda: runs_table(found) if found else f"no runs of {dag_id}")
 
 
