@@ -212,7 +212,6 @@ class _V1Backfills(_Strategy):
         details = self.details(ask.dag_id)
         schedule = schedule_from_details(details)
         check_next_run(schedule, details)
-        self.unpaused(ask, details)
         intervals = backfill_intervals(
             schedule,
             ask.start,
@@ -247,6 +246,8 @@ class _V1Backfills(_Strategy):
         )
         if ask.dry_run:
             return backfill
+        if any(entry.action != "skip" for entry in entries):
+            self.unpaused(ask, details)  # after every refusal: a refused call changes nothing
         done = [self._act(ask, entry, ends.get(entry.logical_date)) for entry in entries]
         return replace(backfill, entries=tuple(done))
 
@@ -315,7 +316,6 @@ class _V2Backfills(_Strategy):
 
     def create(self, ask: _Ask) -> Backfill:
         details = self.details(ask.dag_id)
-        self.unpaused(ask, details)
         # the DAG's own start and end dates bound the range, as on Airflow 2
         dag_start, dag_end = utc(details.get("start_date")), utc(details.get("end_date"))
         start = max(ask.start, dag_start) if dag_start else ask.start
@@ -341,6 +341,7 @@ class _V2Backfills(_Strategy):
         base = replace(base, entries=entries, from_date=start, to_date=end, remaining=remaining)
         if ask.dry_run or not kept:
             return base  # nothing to run: no backfill is made (it would block the DAG)
+        self.unpaused(ask, details)  # after every refusal: a refused call changes nothing
         try:
             response = api.create_backfill(self.body(ask, start, end))
         except ConflictError as exc:
@@ -626,10 +627,34 @@ class _BackfillWorkflows(_RunWorkflows):
             for e in backfill.entries
         )
         done = replace(backfill, entries=entries, runs=tuple(runs[d] for d in dates))
+        if done.id is not None and done.completed_at is None:
+            done = self._until_completed(done, deadline, limit)
         failed = [run for run in done.runs if run.failed]
         if failed and raise_on_failure:
             raise self._backfill_failure(adapter, done, failed)
         return done
+
+    def _until_completed(self, backfill: Backfill, deadline: float, limit: float) -> Backfill:
+        """Airflow 3 marks a backfill completed a scheduler loop or two after its last run
+        ends; until then it is still the DAG's running backfill and a new one gets a 409."""
+        assert backfill.id is not None
+        api = self._backfill_api("read a backfill")
+        schedule = self._schedule()
+        while True:
+            latest = _from_response(api.get_backfill(backfill.id))
+            if latest.completed_at is not None:
+                return replace(
+                    backfill, completed_at=latest.completed_at, state=latest.state, raw=latest.raw
+                )
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise WaitTimeoutError(
+                    f"the runs of backfill {backfill.id} of {backfill.dag_id} ended, but the "
+                    f"server did not mark it completed within {limit:g} s",
+                    timeout=limit,
+                    last_state="runs ended, backfill not completed",
+                )
+            self._sleep(min(schedule.next(), remaining))
 
     def _backfill_timeout(
         self, backfill: Backfill, runs: Mapping[datetime, DagRun], limit: float

@@ -32,7 +32,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, NoReturn
 from urllib.parse import SplitResult, urlsplit
@@ -507,13 +507,31 @@ def check_run_id_prefix(value: Any, *, none: str | None = None) -> str | None:
     return value
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _backfill_end(name: str, value: Any, *, end: bool) -> datetime:
+    """One end of a backfill range. A day (a ``date``, or ``"2026-03-01"``) is that whole
+    day in UTC: ``start`` from its 00:00, ``end`` up to its last microsecond."""
+    if isinstance(value, str) and _DAY.fullmatch(value.strip()):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            fail(name, "a real day (YYYY-MM-DD)", value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        day = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return day + timedelta(days=1, microseconds=-1) if end else day
+    found = check_aware_datetime(name, value)
+    assert found is not None
+    return found
+
+
 def check_backfill_range(start: Any, end: Any) -> tuple[datetime, datetime]:
-    """The ``start`` and ``end`` of a backfill: aware datetimes (or ISO strings), ``start``
-    not after ``end``."""
-    first = check_aware_datetime("start", start)
-    last = check_aware_datetime("end", end)
-    assert first is not None
-    assert last is not None
+    """The ``start`` and ``end`` of a backfill: aware datetimes, ISO strings with an offset,
+    or days (``date`` or ``"YYYY-MM-DD"``: the whole day in UTC); ``start`` not after
+    ``end``."""
+    first = _backfill_end("start", start, end=False)
+    last = _backfill_end("end", end, end=True)
     if first > last:
         fail(
             "end",

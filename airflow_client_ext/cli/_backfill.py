@@ -17,7 +17,7 @@ from rich.text import Text
 
 from .. import _checks
 from ._output import FINISHED, STYLES, fmt_time, runs_table, state_of, state_text, task_label
-from ._params import DAG_ID, SECONDS, Checked, parse_conf, parse_datetime
+from ._params import DAG_ID, SECONDS, Checked, parse_conf, parse_day_or_datetime
 from ._root import cli
 from ._runs import DEFAULT_WAIT_TIMEOUT
 from ._state import CliState, pass_state
@@ -36,17 +36,19 @@ PREFIX = Checked("prefix", _checks.check_run_id_prefix)
     "--from",
     "start",
     required=True,
-    callback=parse_datetime,
-    metavar="ISO8601",
-    help="The first logical date (included; UTC when no zone is given).",
+    callback=parse_day_or_datetime,
+    metavar="DATE",
+    help="The first logical date, included: a day (YYYY-MM-DD, from its 00:00 UTC) or an "
+    "ISO 8601 date-time (UTC when no zone is given).",
 )
 @click.option(
     "--to",
     "end",
     required=True,
-    callback=parse_datetime,
-    metavar="ISO8601",
-    help="The last logical date (included; UTC when no zone is given).",
+    callback=parse_day_or_datetime,
+    metavar="DATE",
+    help="The last logical date, included: a day (YYYY-MM-DD, the whole day in UTC) or an "
+    "ISO 8601 date-time (UTC when no zone is given).",
 )
 @click.option("--dry-run", is_flag=True, help="Show the dates (and run ids); create nothing.")
 @click.option("--wait", is_flag=True, help="Wait for every run to end, showing progress.")

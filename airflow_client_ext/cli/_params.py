@@ -8,7 +8,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +104,17 @@ def parse_datetime(ctx: click.Context, param: click.Parameter, value: str | None
             f"{value!r} is not an ISO 8601 date-time (e.g. 2026-01-01T00:00:00+00:00)"
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def parse_day_or_datetime(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """A day (``YYYY-MM-DD``, kept as a ``date``: the library reads it as that whole day in
+    UTC), or an ISO 8601 date-time as :func:`parse_datetime` reads it."""
+    if value is not None and len(value.strip()) == 10:
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    return parse_datetime(ctx, param, value)
 
 
 def split_states(ctx: click.Context, param: click.Parameter, value: Sequence[str]) -> list[str]:

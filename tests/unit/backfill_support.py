@@ -317,8 +317,9 @@ class FakeAirflow:
                 "id": len(self.backfills) + 1,
                 "is_paused": False,
                 "completed_at": None,
+                "dates": self._planned(doc),
             }
-            for date in self._planned(doc):
+            for date in record["dates"]:
                 run = next((r for r in self.runs.values() if r["logical_date"] == date), None)
                 if run is None:
                     run = self.runs[self.add_run(date, "queued", run_type="backfill")]
@@ -332,6 +333,10 @@ class FakeAirflow:
             return 200, {"backfills": docs, "total_entries": len(docs)}, json_type
         number = int(path.split("/")[4])
         record = self.backfills[number - 1]
+        states = [r["state"] for r in self.runs.values() if r["logical_date"] in record["dates"]]
+        if record["completed_at"] is None and states and set(states) <= {"success", "failed"}:
+            # like Airflow 3's scheduler, a loop after the last run ended
+            record["completed_at"] = "2026-02-02T00:00:00+00:00"
         if method == "PUT":
             action = path.split("/")[-1]
             record["is_paused"] = action in ("pause", "cancel")
