@@ -57,7 +57,7 @@ soak: system-deps $(TOOLS_STAMP) ## the fault soak (>= 1,000 calls through fault
 schemathesis: system-deps $(TOOLS_STAMP) ## schemathesis on every GET against real 2.11.2 and 3.3.2 (25 examples each; CI runs 3)
 	$(TOX) run -e schemathesis
 
-bench: $(TOOLS_STAMP) ## benchmarks: import time against eager generation and the official client
+bench: system-deps $(TOOLS_STAMP) ## all benchmarks in one table (starts real servers, ~20 min); writes benchmarks/RESULTS.md
 	$(TOX) run -e bench
 
 clean: ## remove the tool venv, tox envs and build output

@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--username", default="admin")
     parser.add_argument("--password", default="admin")
     parser.add_argument("--calls", type=int, default=60)
-    parser.add_argument("--json", action="store_true", help="one JSON line instead of a table")
+    parser.add_argument("--json", action="store_true", help="a bench-json line instead of a table")
     args = parser.parse_args()
     with ExitStack() as stack:
         srv: AirflowInstance
@@ -71,7 +71,10 @@ def main() -> None:
         figures = measure(srv, args.calls)
         base = figures["basic auth per request"]
         if args.json:
-            print(json.dumps({"benchmark": "airflow2_auth", "version": srv.version, **figures}))
+            print(
+                "bench-json "
+                + json.dumps({"bench": "airflow2_auth", "version": srv.version, **figures})
+            )
             return
         print(f"Airflow {srv.version}: GET /api/v1/dags/{DAG_ID}, median of {args.calls} calls")
         for name, ms in figures.items():

@@ -12,6 +12,7 @@ the median of a bare ``python -c "pass"``. Baselines, each measured in the same 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -42,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--eager", type=Path, help="folder of eagerly importing packages")
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--json", action="store_true", help="end with a bench-json line")
     args = parser.parse_args()
 
     base = median_seconds("pass", args.runs)
@@ -80,6 +82,9 @@ def main() -> None:
     if official is not None:
         print(f"  official client / airflow_client_ext: {official / layer:.0f}x")
         print(f"  official client / lazy v2: {official / lazy['v2']:.1f}x")
+    if args.json:
+        ms = {label: round(seconds * 1000, 1) for label, seconds in rows}
+        print("bench-json " + json.dumps({"bench": "import_time", "ms": ms}))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from starship_support import client_for, clone_history, starship_server
 
 from airflow_client_ext import AirflowClient, MigrationError, TokenAuth, migrate
 from airflow_client_ext._versions import adapter_for
+from airflow_client_ext.migration import DEFAULT_WHAT
 from airflow_client_ext.starship import StarshipConnection, StarshipVariable
 from airflow_client_ext.testing import AirflowServer
 
@@ -43,10 +44,20 @@ def servers(
         return
     with ExitStack() as stack:
         started = time.monotonic()
-        source = stack.enter_context(starship_server(args.airflow_version))
-        target = stack.enter_context(starship_server(args.airflow_version))
+        env = _workers_env(args.airflow_version, args.server_workers)
+        source = stack.enter_context(starship_server(args.airflow_version, extra_env=env))
+        target = stack.enter_context(starship_server(args.airflow_version, extra_env=env))
         print(f"two servers up in {time.monotonic() - started:.1f} s", flush=True)
         yield client_for(source), client_for(target), source
+
+
+def _workers_env(version: str, workers: int | None) -> dict[str, str] | None:
+    """The environment for ``workers`` webserver (2.x) or api-server (3.x) workers; the
+    harness runs one (Airflow's own default is 4)."""
+    if workers is None:
+        return None
+    name = "AIRFLOW__WEBSERVER__WORKERS" if version.startswith("2.") else "AIRFLOW__API__WORKERS"
+    return {name: str(workers)}
 
 
 def import_with_cli(server: AirflowServer, kind: str, doc: object) -> None:
@@ -75,6 +86,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--source-url")
     parser.add_argument("--target-url")
+    parser.add_argument(
+        "--variables-only",
+        action="store_true",
+        help="fill and migrate variables only, then stop (the throughput figure of make bench)",
+    )
+    parser.add_argument("--server-workers", type=int, help="webserver/api-server workers")
+    parser.add_argument("--json", action="store_true", help="end with a bench-json line")
     args = parser.parse_args()
     p = args.prefix
     with servers(args) as (source, target, local):
@@ -110,16 +128,27 @@ def main() -> None:
         dry = timed("dry run", lambda: migrate(source, target, dry_run=True, dag_ids=[DAG]))
         print(f"  {dry.summary()}")
 
+        what = ("variables",) if args.variables_only else DEFAULT_WHAT
         report = timed(
             "migration",
-            lambda: migrate(source, target, dag_ids=[DAG], workers=args.workers),
+            lambda: migrate(source, target, what=what, dag_ids=[DAG], workers=args.workers),
         )
         print(f"  {report.summary()}")
         print(f"  by kind: {report.counts_by_kind()}")
         print(f"  seconds per kind: { {k: round(v, 1) for k, v in report.seconds.items()} }")
-        again = timed("second run", lambda: migrate(source, target, dag_ids=[DAG]))
+        again = timed("second run", lambda: migrate(source, target, what=what, dag_ids=[DAG]))
         print(f"  {again.summary()}")
         assert not again.changed
+        if args.json:
+            print("bench-json " + json.dumps({
+                "bench": "migrate",
+                "version": args.airflow_version,
+                "variables": args.variables,
+                "server_workers": args.server_workers or 1,
+                "seconds": round(report.seconds.get("variables", 0.0), 1),
+            }))  # fmt: skip
+        if args.variables_only:
+            return
 
         # interrupted halfway through N new variables, then run again
         late = {f"{p}late_{i:05d}": f"value {i}" for i in range(args.variables)}

@@ -19,6 +19,7 @@ median latency of one ``GET`` of the run on that server (what every poll pays).
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from contextlib import ExitStack
@@ -50,7 +51,7 @@ def get_latency(client: AirflowClient, run_id: str, calls: int = 10) -> float:
     return statistics.median(samples)
 
 
-def bench(srv: AirflowInstance, runs: int) -> None:
+def bench(srv: AirflowInstance, runs: int) -> dict[str, object]:
     client = AirflowClient(srv.url, auth=TokenAuth(srv.username, srv.password))
     client.wait_for_dag(DAG_ID, timeout=300, unpause=True)
     ways = {"polling": False}
@@ -79,6 +80,14 @@ def bench(srv: AirflowInstance, runs: int) -> None:
             )
         if "/wait" not in ways:
             print("  /wait    not available (Airflow < 3.1)")
+        return {
+            "version": client.server_version,
+            "get_ms": round(latency * 1000, 1),
+            **{
+                name: round(statistics.median(o for o, _ in values), 3)
+                for name, values in results.items()
+            },
+        }
     finally:
         api = client.api("DAGRunApi" if client.api_version == "v1" else "DagRunApi")
         for run_id in made:
@@ -93,14 +102,18 @@ def main() -> None:
     parser.add_argument("--username", default="admin")
     parser.add_argument("--password", default="admin")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--json", action="store_true", help="end with a bench-json line")
     args = parser.parse_args()
+    found = []
     if args.url:
-        bench(RemoteAirflow(args.url, args.username, args.password), args.runs)
-        return
-    for version in args.versions or ["2.11.2", "3.3.2"]:
-        with ExitStack() as stack:
-            srv = stack.enter_context(AirflowServer(version, dags_folder=DAGS))
-            bench(srv, args.runs)
+        found.append(bench(RemoteAirflow(args.url, args.username, args.password), args.runs))
+    else:
+        for version in args.versions or ["2.11.2", "3.3.2"]:
+            with ExitStack() as stack:
+                srv = stack.enter_context(AirflowServer(version, dags_folder=DAGS))
+                found.append(bench(srv, args.runs))
+    if args.json:
+        print("bench-json " + json.dumps({"bench": "trigger_and_wait", "servers": found}))
 
 
 if __name__ == "__main__":

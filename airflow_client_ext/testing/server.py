@@ -401,16 +401,19 @@ class AirflowServer(AirflowInstance):
 
         t = time.monotonic()
         port = str(self.port)
+        # one worker unless extra_env asks for more (Airflow's own default is 4)
         if self.major < 3:
+            workers = self.env.get("AIRFLOW__WEBSERVER__WORKERS", "1")
             self._launch(
                 "webserver",
-                ["webserver", "--port", port, "--hostname", "127.0.0.1", "--workers", "1"],
+                ["webserver", "--port", port, "--hostname", "127.0.0.1", "--workers", workers],
             )
             self._launch("scheduler", ["scheduler"])
         else:
+            workers = self.env.get("AIRFLOW__API__WORKERS", "1")
             self._launch(
                 "api-server",
-                ["api-server", "--port", port, "--host", "127.0.0.1", "--workers", "1"],
+                ["api-server", "--port", port, "--host", "127.0.0.1", "--workers", workers],
             )
             self._launch("scheduler", ["scheduler"])
             self._launch("dag-processor", ["dag-processor"])

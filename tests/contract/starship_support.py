@@ -27,7 +27,11 @@ DAGS = Path(__file__).resolve().parents[1] / "dags"
 
 @contextlib.contextmanager
 def starship_server(
-    version: str, *, database: str = "postgres", dags: Path = DAGS
+    version: str,
+    *,
+    database: str = "postgres",
+    dags: Path = DAGS,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[AirflowServer]:
     server = AirflowServer(
         version,
@@ -35,6 +39,7 @@ def starship_server(
         extra_packages=STARSHIP_PACKAGES,
         database=database,
         startup_timeout=600,
+        extra_env=extra_env,
     )
     try:
         server.start()
