@@ -27,6 +27,7 @@ import io
 import socket
 import time
 from collections.abc import Generator
+from typing import Any
 
 import urllib3
 from urllib3.exceptions import HTTPError, ReadTimeoutError
@@ -69,10 +70,20 @@ def body_seconds(max_body_seconds: float | None, timeout: urllib3.Timeout) -> fl
     return max(MIN_BODY_SECONDS, BODY_SECONDS_PER_READ_TIMEOUT * float(read))
 
 
-def iter_body(response: urllib3.BaseHTTPResponse, seconds: float) -> Generator[bytes, None, None]:
-    """The decoded chunks of a body as they arrive, all of them within ``seconds``."""
+def iter_body(
+    response: urllib3.BaseHTTPResponse, seconds: float, *, length: int | None = None
+) -> Generator[bytes, None, None]:
+    """The decoded chunks of a body as they arrive, all of them within ``seconds``.
+
+    ``length``: the body's declared, unencoded length; once that much has arrived and the
+    response has closed its end (urllib3 does at the declared length), the body is over
+    without one more read to see it end: a small body takes a single read.
+    """
     deadline = time.monotonic() + seconds
     received = 0
+    # without a Content-Encoding there is nothing to decode: urllib3's decoding buffer is
+    # skipped (the bytes are the same)
+    decode = "Content-Encoding" in response.headers
     try:
         while True:
             left = deadline - time.monotonic()
@@ -80,7 +91,7 @@ def iter_body(response: urllib3.BaseHTTPResponse, seconds: float) -> Generator[b
                 raise _too_slow(seconds, received)
             _limit_socket_wait(response, left)
             try:
-                chunk = response.read1(CHUNK)
+                chunk = response.read1(CHUNK, decode_content=decode)
             except ReadTimeoutError:
                 if time.monotonic() >= deadline - 0.05:
                     raise _too_slow(seconds, received) from None
@@ -89,6 +100,8 @@ def iter_body(response: urllib3.BaseHTTPResponse, seconds: float) -> Generator[b
                 return
             received += len(chunk)
             yield chunk
+            if length is not None and received >= length and response.closed:
+                return
     except BaseException:
         response.close()  # a connection with unread data is not reused
         raise
@@ -109,37 +122,57 @@ def read_body(
         response.close()
         response.release_conn()
         raise _too_large(max_bytes, 0, declared)
-    buffer = io.BytesIO()
-    chunks = iter_body(response, seconds)
+    parts: list[bytes] = []
+    received = 0
+    chunks = iter_body(response, seconds, length=declared)
     try:
         for chunk in chunks:
-            buffer.write(chunk)
-            if buffer.tell() > max_bytes:
-                received = buffer.tell()
+            parts.append(chunk)
+            received += len(chunk)
+            if received > max_bytes:
                 response.close()
                 if prefix:
-                    buffer.truncate(max_bytes)
-                    break
+                    return b"".join(parts)[:max_bytes]
                 raise _too_large(max_bytes, received, declared)
     finally:
         chunks.close()
-    return buffer.getvalue()
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def preloaded(response: urllib3.BaseHTTPResponse, data: bytes) -> urllib3.HTTPResponse:
+class LoadedResponse(urllib3.HTTPResponse):
+    """An answer whose whole body was read, and decoded, already: it is ``.data``, and
+    there is nothing more to read (``read()`` gives ``b""``), as with urllib3's own
+    ``preload_content=True``. Made without passing the body through a file object."""
+
+    def __init__(self, data: bytes, **kwargs: Any) -> None:
+        super().__init__(body=io.BytesIO(), preload_content=False, **kwargs)
+        self._loaded = data
+
+    @property
+    def data(self) -> bytes:
+        return self._loaded
+
+
+def preloaded(response: urllib3.BaseHTTPResponse, data: bytes) -> LoadedResponse:
     """A response like ``response`` whose body is ``data``, already read and decoded: what
     urllib3 returns with ``preload_content=True`` (``.data``, ``.read()``, ``geturl()``)."""
-    headers = urllib3.HTTPHeaderDict(response.headers)
-    headers.discard("Content-Encoding")  # the body is decoded already
-    headers.discard("Transfer-Encoding")
-    headers["Content-Length"] = str(len(data))
-    return urllib3.HTTPResponse(
-        body=io.BytesIO(data),
+    headers = response.headers
+    length = str(len(data))
+    if (
+        "Content-Encoding" in headers
+        or "Transfer-Encoding" in headers
+        or headers.get("Content-Length") != length
+    ):
+        headers = urllib3.HTTPHeaderDict(headers)
+        headers.discard("Content-Encoding")  # the body is decoded already
+        headers.discard("Transfer-Encoding")
+        headers["Content-Length"] = length
+    return LoadedResponse(
+        data,
         headers=headers,
         status=response.status,
         version=response.version,
         reason=response.reason,
-        preload_content=True,
         decode_content=False,
         enforce_content_length=False,
         retries=response.retries,
@@ -198,6 +231,7 @@ __all__ = [
     "BodyLimitHit",
     "BodyTooLarge",
     "BodyTooSlow",
+    "LoadedResponse",
     "body_seconds",
     "iter_body",
     "preloaded",
