@@ -4,14 +4,20 @@ The generated ``ApiClient.response_deserialize`` parses a 2xx body with ``json.l
 the operation's pydantic model; what goes wrong there escaped as a bare
 ``JSONDecodeError``, a pydantic ``ValidationError`` (seen against Airflow 3.1) or an
 ``ApiException`` with status 0. :func:`checked_methods` gives the generated ``ApiClient``
-subclass of :mod:`airflow_client_ext.client` two methods that catch these at our seam
+subclass of :mod:`airflow_client_ext.client` the methods that read an answer at our seam
 (the generated code is never edited):
 
 - ``call_api`` notes the method and URL on the response it returns;
-- ``response_deserialize`` checks a 2xx that should carry a model (the content type is
-  JSON, the body is not empty) and turns any failure to parse or validate it into one
+- ``read_model`` gives the model of a 2xx answer: it checks that the answer should carry one
+  (the content type is JSON, the body is not empty), reads the bytes into the model in one
+  pass where it can (:mod:`airflow_client_ext._validate`: every field checked, the same
+  model as the generated path), and otherwise, or when that pass refuses the answer, reads
+  it the generated way. Any failure to parse or validate it becomes one
   :class:`InvalidResponseError` naming the operation, the fields, the server's version and
-  what to do. The original exception stays as ``__cause__``.
+  what to do; the original exception stays as ``__cause__``. The typed workflows call it
+  with the operation's name;
+- ``response_deserialize`` answers the generated API methods through ``read_model``, the
+  operation named after the generated method that called it.
 
 Operations typed ``object``, ``str``, ``bytes`` or ``file`` (a login redirect, a raw
 stream) keep the generated behaviour, except that unparseable JSON is still reported.
@@ -26,10 +32,12 @@ from typing import Any
 
 from . import __version__
 from ._http import read_problem, redact_text, safe_path
+from ._validate import reader
 from .errors import BODY_EXCERPT_LIMIT, InvalidResponseError
 
 #: response types the generated code does not parse as a model
 _LOOSE_TYPES = frozenset({"object", "str", "bytes", "bytearray", "file"})
+_CHARSET = re.compile(r"charset=([a-zA-Z\-\d]+)", re.IGNORECASE)
 _JSON_TYPE = re.compile(r"^application/(json|[\w!#$&.+\-^_]+\+json)\s*(;|$)", re.IGNORECASE)
 _SECRET_NAME = re.compile(r"pass|secret|token|key|auth|credential|extra", re.IGNORECASE)
 _MAX_FIELDS = 5
@@ -37,44 +45,85 @@ _REQUEST = "_airflow_client_ext_request"
 
 
 def checked_methods(api_client_class: Any) -> dict[str, Any]:
-    """``call_api`` and ``response_deserialize`` for a subclass of a generated ApiClient."""
+    """``call_api``, ``read_model`` and ``response_deserialize`` for a subclass of a
+    generated ApiClient."""
     from pydantic import ValidationError  # loaded with the generated package anyway
 
     package = api_client_class.__module__.rsplit(".", 1)[0]
     api_exception = importlib.import_module(f"{package}.exceptions").ApiException
+    api_response = importlib.import_module(f"{package}.api_response").ApiResponse
+    models = importlib.import_module(f"{package}.models")
+    generated = api_client_class.response_deserialize
 
     def call_api(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         response = api_client_class.call_api(self, method, url, *args, **kwargs)
         setattr(response, _REQUEST, (method.upper(), url))
         return response
 
-    def response_deserialize(self: Any, response_data: Any, response_types_map: Any = None) -> Any:
-        status = response_data.status
-        if not 200 <= status <= 299:
-            return api_client_class.response_deserialize(self, response_data, response_types_map)
-        model = _response_type(status, response_types_map or {})
-        caller = sys._getframe(1)
+    def read_model(
+        self: Any, response_data: Any, response_types_map: Any, operation: Any = None
+    ) -> Any:
+        """The model of a 2xx answer (read with ``.read()``); ``operation``: its name
+        (``DagRunApi.get_dag_run``), or the frame of the generated method that asks."""
+        types = response_types_map or {}
+        model = _response_type(response_data.status, types)
         try:
             if model is not None and model not in _LOOSE_TYPES:
                 _check_shape(response_data)
-            return api_client_class.response_deserialize(self, response_data, response_types_map)
+                read = _one_pass(models, model, response_data)
+                if read is not None:
+                    return read
+            return generated(self, response_data, types).data
         except _Shape as exc:
-            raise _invalid(self, response_data, model, caller, exc.why, []) from None
+            raise _invalid(self, response_data, model, operation, exc.why, []) from None
         except ValidationError as exc:
             fields = _fields(exc)
             why = "a body that does not fit the model: " + "; ".join(fields[1])
-            raise _invalid(self, response_data, model, caller, why, fields[0]) from exc
+            raise _invalid(self, response_data, model, operation, why, fields[0]) from exc
         except ValueError as exc:  # json.JSONDecodeError, or a oneOf/anyOf that matched none
             why = _value_error(exc, response_data)
-            raise _invalid(self, response_data, model, caller, why, []) from exc
+            raise _invalid(self, response_data, model, operation, why, []) from exc
         except (TypeError, AttributeError, KeyError) as exc:
             why = f"a body that does not fit the model ({type(exc).__name__}: {str(exc)[:200]})"
-            raise _invalid(self, response_data, model, caller, why, []) from exc
+            raise _invalid(self, response_data, model, operation, why, []) from exc
         except api_exception as exc:  # "Unsupported content type", status 0
             why = f"a body that could not be read: {exc.reason}"
-            raise _invalid(self, response_data, model, caller, why, []) from exc
+            raise _invalid(self, response_data, model, operation, why, []) from exc
 
-    return {"call_api": call_api, "response_deserialize": response_deserialize}
+    def response_deserialize(self: Any, response_data: Any, response_types_map: Any = None) -> Any:
+        if not 200 <= response_data.status <= 299:
+            return generated(self, response_data, response_types_map)
+        data = read_model(self, response_data, response_types_map, sys._getframe(1))
+        return api_response(
+            status_code=response_data.status,
+            data=data,
+            headers=response_data.headers,
+            raw_data=response_data.data,
+        )
+
+    return {
+        "call_api": call_api,
+        "read_model": read_model,
+        "response_deserialize": response_deserialize,
+    }
+
+
+def _one_pass(models: Any, model: str, response: Any) -> Any:
+    """The answer read into ``model`` in one pass (:mod:`._validate`), or None where that
+    pass cannot or will not read it: the generated path decides then."""
+    cls = getattr(models, model, None)
+    read = reader(cls) if isinstance(cls, type) else None
+    if read is None:
+        return None
+    content_type = response.headers.get("Content-Type")
+    if content_type is not None and "charset" in content_type.lower():
+        charset = _CHARSET.search(content_type)
+        if charset is None or charset.group(1).lower() not in ("utf-8", "utf8"):
+            return None  # the generated path decodes other charsets first
+    try:
+        return read(response.data)
+    except Exception:  # refused (or a nested from_dict failed): the generated path says why
+        return None
 
 
 class _Shape(Exception):
@@ -93,7 +142,7 @@ def _check_shape(response: Any) -> None:
     body = response.data or b""
     if content_type is not None and not _JSON_TYPE.match(content_type):
         raise _Shape(f"Content-Type {content_type!r} where JSON was expected")
-    if not body.strip():
+    if not body or body.isspace():
         raise _Shape(f"an empty body ({len(body)} bytes) where JSON was expected")
 
 
@@ -147,6 +196,8 @@ def _invalid(
     why: str,
     fields: list[str],
 ) -> InvalidResponseError:
+    """The error for an answer that could not be read; ``caller``: the operation's name, or
+    the frame of the generated method that read it."""
     method, url = getattr(response, _REQUEST, ("?", ""))
     path = safe_path(url) if url else "?"
     client = getattr(api_client, "airflow_client", None)
@@ -157,7 +208,7 @@ def _invalid(
     content_type = response.headers.get("Content-Type") or ""
     excerpt = read_problem(response.data or b"", content_type, BODY_EXCERPT_LIMIT).excerpt
     excerpt = redact_text(excerpt, secrets)
-    operation = _operation(caller)
+    operation = caller if caller is None or isinstance(caller, str) else _operation(caller)
     name = f" ({operation})" if operation else ""
     expected = f" {model}" if model else ""
     raw = (
