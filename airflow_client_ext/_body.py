@@ -153,11 +153,27 @@ class LoadedResponse(urllib3.HTTPResponse):
         return self._loaded
 
 
-def preloaded(response: urllib3.BaseHTTPResponse, data: bytes) -> LoadedResponse:
-    """A response like ``response`` whose body is ``data``, already read and decoded: what
-    urllib3 returns with ``preload_content=True`` (``.data``, ``.read()``, ``geturl()``)."""
+def preloaded(response: urllib3.BaseHTTPResponse, data: bytes) -> urllib3.BaseHTTPResponse:
+    """``response``, whose body was read and decoded into ``data``, as urllib3 returns it
+    with ``preload_content=True``: ``.data`` is the body, ``read()`` has nothing more.
+
+    urllib3's own preload keeps the body in the response's ``_body``; so does this, when
+    the headers still describe ``data`` (no Content-Encoding or Transfer-Encoding, the same
+    length): no second response is made. Otherwise, or should a urllib3 release keep it
+    elsewhere, a :class:`LoadedResponse` with the headers rewritten.
+    """
     headers = response.headers
     length = str(len(data))
+    if (
+        "Content-Encoding" not in headers
+        and "Transfer-Encoding" not in headers
+        and headers.get("Content-Length") == length
+        and isinstance(response, urllib3.HTTPResponse)
+        and response.closed
+    ):
+        response._body = data
+        if response.data is data or not data:
+            return response
     if (
         "Content-Encoding" in headers
         or "Transfer-Encoding" in headers

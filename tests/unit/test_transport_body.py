@@ -152,28 +152,52 @@ def test_a_body_with_a_length_stops_there_only_once_the_response_is_done() -> No
     assert len(chunks) == 2
 
 
-def test_a_loaded_response_behaves_as_a_preloaded_one() -> None:
-    original = urllib3.HTTPResponse(
-        body=b"",
-        headers={"Content-Type": "application/json", "Content-Length": "2"},
+def answer(body: bytes, **headers: str) -> urllib3.HTTPResponse:
+    """A response whose body was read (as the transport reads it)."""
+    response = urllib3.HTTPResponse(
+        body=io.BytesIO(body),
+        headers={
+            "Content-Type": "application/json",
+            **{name.replace("_", "-"): value for name, value in headers.items()},
+        },
         status=201,
         reason="Created",
         request_url="http://h/x",
         preload_content=False,
     )
-    loaded = preloaded(original, b"{}")
-    assert isinstance(loaded, LoadedResponse)
+    assert b"".join(iter_body(response, 10)) == body
+    return response
+
+
+def behaves_as_preloaded(loaded: urllib3.BaseHTTPResponse, data: bytes) -> None:
     assert isinstance(loaded, urllib3.HTTPResponse)
     assert (loaded.status, loaded.reason, loaded.geturl()) == (201, "Created", "http://h/x")
-    assert loaded.data == b"{}"
-    assert loaded.json() == {}
+    assert loaded.data == data
     assert loaded.read() == b""  # all of it is in .data, as after preload_content=True
-    assert loaded.data == b"{}"
+    assert loaded.data == data
     assert list(loaded.stream()) == []
-    assert loaded.headers is original.headers  # nothing to rewrite: not copied
-    empty = preloaded(original, b"")
-    assert empty.data == b""
-    assert empty.headers["Content-Length"] == "0"
+    assert loaded.headers["Content-Length"] == str(len(data))
+
+
+def test_a_loaded_response_behaves_as_a_preloaded_one() -> None:
+    original = answer(b"{}", Content_Length="2")
+    loaded = preloaded(original, b"{}")
+    assert loaded is original  # its headers say what the body is: no second response
+    behaves_as_preloaded(loaded, b"{}")
+    assert loaded.json() == {}
+    empty = answer(b"", Content_Length="0")
+    behaves_as_preloaded(preloaded(empty, b""), b"")
+
+
+def test_a_decoded_body_gets_a_response_whose_headers_say_so() -> None:
+    packed = gzip.compress(b"{}")
+    original = answer(packed, Content_Length=str(len(packed)))
+    original.headers["Content-Encoding"] = "gzip"
+    loaded = preloaded(original, b"{}")
+    assert isinstance(loaded, LoadedResponse)
+    behaves_as_preloaded(loaded, b"{}")
+    assert "Content-Encoding" not in loaded.headers
+    assert original.headers["Content-Encoding"] == "gzip"  # a copy was rewritten
 
 
 def test_secret_headers_are_dropped_on_a_redirect_to_another_host(server: Server) -> None:
