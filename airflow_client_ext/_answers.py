@@ -61,10 +61,18 @@ def checked_methods(api_client_class: Any) -> dict[str, Any]:
         return response
 
     def read_model(
-        self: Any, response_data: Any, response_types_map: Any, operation: Any = None
+        self: Any,
+        response_data: Any,
+        response_types_map: Any,
+        operation: Any = None,
+        request: tuple[str, str] | None = None,
     ) -> Any:
-        """The model of a 2xx answer (read with ``.read()``); ``operation``: its name
-        (``DagRunApi.get_dag_run``), or the frame of the generated method that asks."""
+        """The model of a 2xx answer (a generated RESTResponse after ``.read()``, or a
+        loaded urllib3 response); ``operation``: its name (``DagRunApi.get_dag_run``), or
+        the frame of the generated method that asks; ``request``: its method and URL, when
+        ``call_api`` did not note them."""
+        if request is not None:
+            setattr(response_data, _REQUEST, request)
         types = response_types_map or {}
         model = _response_type(response_data.status, types)
         try:

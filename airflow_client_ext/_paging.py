@@ -3,6 +3,9 @@ that walk runs, task instances and DAGs page after page as version-neutral model
 
 from __future__ import annotations
 
+import functools
+import inspect
+import itertools
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -18,7 +21,12 @@ PAGE_SIZE = 100
 
 def _list_field(model: Any) -> str:
     """The name of the list field of a generated collection model (``dag_runs``, ...)."""
-    cls = type(model)
+    cls: Any = type(model)
+    return _list_field_of(cls)
+
+
+@functools.lru_cache(maxsize=512)
+def _list_field_of(cls: Any) -> str:
     fields = getattr(cls, "model_fields", None)
     if not isinstance(fields, Mapping):
         raise ConfigurationError(f"paginate: {cls.__name__} is not a generated collection model")
@@ -42,11 +50,23 @@ def _is_list(annotation: Any) -> bool:
     return False
 
 
-def _parameters(method: Callable[..., Any]) -> set[str] | None:
-    import inspect
-
+def _parameters(method: Callable[..., Any]) -> frozenset[str] | None:
+    """The names of a method's parameters (``self`` included), once per function."""
+    function = getattr(method, "__func__", method)
     try:
-        return set(inspect.signature(method).parameters)
+        return _parameters_of(function)
+    except TypeError:  # unhashable: a callable object
+        return _signature(function)
+
+
+@functools.lru_cache(maxsize=512)
+def _parameters_of(function: Callable[..., Any]) -> frozenset[str] | None:
+    return _signature(function)
+
+
+def _signature(function: Callable[..., Any]) -> frozenset[str] | None:
+    try:
+        return frozenset(inspect.signature(function).parameters)
     except (TypeError, ValueError):
         return None
 
@@ -71,24 +91,23 @@ class _PagingWorkflows(_WorkflowBase):
         """
         _checks.check_callable("method", method)
         _check_paging(filters)
+        return itertools.chain.from_iterable(self._pages(method, filters))
+
+    def _pages(self, method: Callable[..., Any], filters: dict[str, Any]) -> Iterator[list[Any]]:
+        """The items of each page of a listing (``filters``: checked by _check_paging)."""
         page_size = int(filters.pop("limit", None) or PAGE_SIZE)
         offset = int(filters.pop("offset", None) or 0)
-        return self._pages(method, page_size, offset, filters)
-
-    def _pages(
-        self, method: Callable[..., Any], page_size: int, offset: int, filters: dict[str, Any]
-    ) -> Iterator[Any]:
         parameters = _parameters(method)
         if parameters is not None and "limit" not in parameters:
             page = method(**filters)
-            yield from getattr(page, _list_field(page)) or ()
+            yield list(getattr(page, _list_field(page)) or ())
             return
         field: str | None = None
         while True:
             page = method(limit=page_size, offset=offset, **filters)
             field = field or _list_field(page)
             items = list(getattr(page, field) or ())
-            yield from items
+            yield items
             offset += len(items)
             total = getattr(page, "total_entries", None)
             if not items or (total is not None and offset >= total):
@@ -108,10 +127,11 @@ class _PagingWorkflows(_WorkflowBase):
         self, dag_id: str, states: list[str] | None, filters: dict[str, Any]
     ) -> Iterator[DagRun]:
         adapter = self._adapter()
+        method = adapter.runs_method(checked=_only_paging(filters))
         if states is not None:
             filters["state"] = states
-        for raw in self.paginate(adapter.runs_method(), dag_id=dag_id, **filters):
-            yield adapter.run(raw)
+        for items in self._pages(method, dict(dag_id=dag_id, **filters)):
+            yield from [adapter.run(raw) for raw in items]
 
     def iter_task_instances(
         self,
@@ -132,15 +152,16 @@ class _PagingWorkflows(_WorkflowBase):
         self, dag_id: str, run_id: str, states: list[str] | None, filters: dict[str, Any]
     ) -> Iterator[TaskInstance]:
         adapter = self._adapter()
+        method = adapter.task_instances_method(checked=_only_paging(filters))
         if states is not None:
             filters["state"] = states
         seen: set[tuple[str, int]] = set()
-        method = adapter.task_instances_method()
-        for raw in self.paginate(method, dag_id=dag_id, dag_run_id=run_id, **filters):
-            ti = adapter.task_instance(raw)
-            if (ti.task_id, ti.map_index) not in seen:  # an unordered listing may repeat one
-                seen.add((ti.task_id, ti.map_index))
-                yield ti
+        for items in self._pages(method, dict(dag_id=dag_id, dag_run_id=run_id, **filters)):
+            for ti in [adapter.task_instance(raw) for raw in items]:
+                key = (ti.task_id, ti.map_index)
+                if key not in seen:  # an unordered listing may repeat one
+                    seen.add(key)
+                    yield ti
 
     def iter_dags(self, **filters: Any) -> Iterator[Dag]:
         """Every DAG the server has parsed, as :class:`Dag`; keywords go to the generated
@@ -150,5 +171,11 @@ class _PagingWorkflows(_WorkflowBase):
 
     def _iter_dags(self, filters: dict[str, Any]) -> Iterator[Dag]:
         adapter = self._adapter()
-        for raw in self.paginate(adapter.api("DAGApi").get_dags, **filters):
-            yield adapter.dag(raw)
+        for items in self._pages(adapter.dags_method(checked=_only_paging(filters)), filters):
+            yield from [adapter.dag(raw) for raw in items]
+
+
+def _only_paging(filters: Mapping[str, Any]) -> bool:
+    """No filter but ``limit`` and ``offset`` (checked here): the generated method's own
+    validation of the caller's arguments is not needed."""
+    return filters.keys() <= {"limit", "offset"}

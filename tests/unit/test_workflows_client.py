@@ -148,7 +148,7 @@ class FakeAdapter:
         self.reads += 1
         return DagRun(dag_id=dag_id, run_id=run_id, state=state)
 
-    def task_instances_method(self) -> Any:
+    def task_instances_method(self, checked: bool = False) -> Any:
         def method(dag_id: str, dag_run_id: str, limit: int = 100, offset: int = 0) -> Any:
             index = min(self.reads - 1, len(self.ti_states) - 1)
             items = [
