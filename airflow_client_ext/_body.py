@@ -71,19 +71,25 @@ def body_seconds(max_body_seconds: float | None, timeout: urllib3.Timeout) -> fl
 
 
 def iter_body(
-    response: urllib3.BaseHTTPResponse, seconds: float, *, length: int | None = None
+    response: urllib3.BaseHTTPResponse,
+    seconds: float,
+    *,
+    length: int | None = None,
+    decode: bool | None = None,
 ) -> Generator[bytes, None, None]:
     """The decoded chunks of a body as they arrive, all of them within ``seconds``.
 
     ``length``: the body's declared, unencoded length; once that much has arrived and the
     response has closed its end (urllib3 does at the declared length), the body is over
-    without one more read to see it end: a small body takes a single read.
+    without one more read to see it end: a small body takes a single read. ``decode``:
+    whether it has a Content-Encoding to undo (None: look).
     """
     deadline = time.monotonic() + seconds
     received = 0
+    if decode is None:
+        decode = "Content-Encoding" in response.headers
     # without a Content-Encoding there is nothing to decode: urllib3's decoding buffer is
     # skipped (the bytes are the same)
-    decode = "Content-Encoding" in response.headers
     try:
         while True:
             left = deadline - time.monotonic()
@@ -109,34 +115,56 @@ def iter_body(
         response.release_conn()
 
 
-def read_body(
+def load_body(
     response: urllib3.BaseHTTPResponse, *, max_bytes: int, seconds: float, prefix: bool = False
-) -> bytes:
-    """The whole decoded body, at most ``max_bytes`` of it, within ``seconds``.
+) -> urllib3.BaseHTTPResponse:
+    """``response`` with its whole decoded body read, at most ``max_bytes`` of it, within
+    ``seconds``: as urllib3 returns it with ``preload_content=True`` (``.data`` is the
+    body, ``read()`` has nothing more).
 
     ``prefix=True``: a longer body is cut at ``max_bytes`` (and its connection closed)
-    instead of raising :class:`BodyTooLarge`.
+    instead of raising :class:`BodyTooLarge`. urllib3's own preload keeps the body in the
+    response's ``_body``; so does this, when the headers still describe it (no
+    Content-Encoding or Transfer-Encoding, the same length): no second response is made.
+    Otherwise, or should a urllib3 release keep it elsewhere, a :class:`LoadedResponse` with
+    the headers rewritten.
     """
-    declared = _declared_length(response)
+    headers = response.headers
+    encoding = headers.get("Content-Encoding")
+    length_header = headers.get("Content-Length")
+    declared = None if encoding else _length(length_header)  # else the compressed size
     if declared is not None and declared > max_bytes and not prefix:
         response.close()
         response.release_conn()
         raise _too_large(max_bytes, 0, declared)
     parts: list[bytes] = []
     received = 0
-    chunks = iter_body(response, seconds, length=declared)
+    chunks = iter_body(response, seconds, length=declared, decode=encoding is not None)
     try:
         for chunk in chunks:
             parts.append(chunk)
             received += len(chunk)
             if received > max_bytes:
                 response.close()
-                if prefix:
-                    return b"".join(parts)[:max_bytes]
-                raise _too_large(max_bytes, received, declared)
+                if not prefix:
+                    raise _too_large(max_bytes, received, declared)
+                parts = [b"".join(parts)[:max_bytes]]
+                break
     finally:
         chunks.close()
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+    data = parts[0] if len(parts) == 1 else b"".join(parts)
+    length = str(len(data))
+    if (
+        encoding is None
+        and length_header == length
+        and "Transfer-Encoding" not in headers
+        and isinstance(response, urllib3.HTTPResponse)
+        and response.closed
+    ):
+        response._body = data
+        if response.data is data or not data:
+            return response
+    return LoadedResponse.of(response, data)
 
 
 class LoadedResponse(urllib3.HTTPResponse):
@@ -152,55 +180,29 @@ class LoadedResponse(urllib3.HTTPResponse):
     def data(self) -> bytes:
         return self._loaded
 
-
-def preloaded(response: urllib3.BaseHTTPResponse, data: bytes) -> urllib3.BaseHTTPResponse:
-    """``response``, whose body was read and decoded into ``data``, as urllib3 returns it
-    with ``preload_content=True``: ``.data`` is the body, ``read()`` has nothing more.
-
-    urllib3's own preload keeps the body in the response's ``_body``; so does this, when
-    the headers still describe ``data`` (no Content-Encoding or Transfer-Encoding, the same
-    length): no second response is made. Otherwise, or should a urllib3 release keep it
-    elsewhere, a :class:`LoadedResponse` with the headers rewritten.
-    """
-    headers = response.headers
-    length = str(len(data))
-    if (
-        "Content-Encoding" not in headers
-        and "Transfer-Encoding" not in headers
-        and headers.get("Content-Length") == length
-        and isinstance(response, urllib3.HTTPResponse)
-        and response.closed
-    ):
-        response._body = data
-        if response.data is data or not data:
-            return response
-    if (
-        "Content-Encoding" in headers
-        or "Transfer-Encoding" in headers
-        or headers.get("Content-Length") != length
-    ):
-        headers = urllib3.HTTPHeaderDict(headers)
+    @classmethod
+    def of(cls, response: urllib3.BaseHTTPResponse, data: bytes) -> LoadedResponse:
+        """``response`` with ``data`` as its body, and headers that say so."""
+        headers = urllib3.HTTPHeaderDict(response.headers)
         headers.discard("Content-Encoding")  # the body is decoded already
         headers.discard("Transfer-Encoding")
-        headers["Content-Length"] = length
-    return LoadedResponse(
-        data,
-        headers=headers,
-        status=response.status,
-        version=response.version,
-        reason=response.reason,
-        decode_content=False,
-        enforce_content_length=False,
-        retries=response.retries,
-        request_url=response.geturl(),
-    )
+        headers["Content-Length"] = str(len(data))
+        return cls(
+            data,
+            headers=headers,
+            status=response.status,
+            version=response.version,
+            reason=response.reason,
+            decode_content=False,
+            enforce_content_length=False,
+            retries=response.retries,
+            request_url=response.geturl(),
+        )
 
 
-def _declared_length(response: urllib3.BaseHTTPResponse) -> int | None:
-    if response.headers.get("Content-Encoding"):
-        return None  # the header counts the compressed bytes
+def _length(header: str | None) -> int | None:
     try:
-        return int(response.headers.get("Content-Length", ""))
+        return int(header) if header is not None else None
     except ValueError:
         return None
 
@@ -250,6 +252,5 @@ __all__ = [
     "LoadedResponse",
     "body_seconds",
     "iter_body",
-    "preloaded",
-    "read_body",
+    "load_body",
 ]

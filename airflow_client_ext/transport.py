@@ -43,8 +43,7 @@ from ._body import (
     BodyTooLarge,
     body_seconds,
     iter_body,
-    preloaded,
-    read_body,
+    load_body,
 )
 from ._http import (
     SENSITIVE_HEADERS,
@@ -392,13 +391,12 @@ class Transport:
             )
             if preload_content:
                 success = 200 <= response.status < 300
-                data = read_body(
+                response = load_body(
                     response,
                     max_bytes=self.max_body_bytes if success else ERROR_BODY_PREFIX,
                     seconds=body_seconds(self.max_body_seconds, timeout),
                     prefix=not success,
                 )
-                response = preloaded(response, data)
         except MaxRetryError as exc:
             raise (exc.reason or exc) from None
         if debug:
