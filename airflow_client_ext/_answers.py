@@ -25,6 +25,7 @@ stream) keep the generated behaviour, except that unparseable JSON is still repo
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 import sys
@@ -32,7 +33,7 @@ from typing import Any
 
 from . import __version__
 from ._http import read_problem, redact_text, safe_path
-from ._validate import reader
+from ._validate import Reader, reader
 from .errors import BODY_EXCERPT_LIMIT, InvalidResponseError
 
 #: response types the generated code does not parse as a model
@@ -41,6 +42,7 @@ _CHARSET = re.compile(r"charset=([a-zA-Z\-\d]+)", re.IGNORECASE)
 _JSON_TYPE = re.compile(r"^application/(json|[\w!#$&.+\-^_]+\+json)\s*(;|$)", re.IGNORECASE)
 _SECRET_NAME = re.compile(r"pass|secret|token|key|auth|credential|extra", re.IGNORECASE)
 _MAX_FIELDS = 5
+_UNKNOWN = object()
 _REQUEST = "_airflow_client_ext_request"
 
 
@@ -54,6 +56,14 @@ def checked_methods(api_client_class: Any) -> dict[str, Any]:
     api_response = importlib.import_module(f"{package}.api_response").ApiResponse
     models = importlib.import_module(f"{package}.models")
     generated = api_client_class.response_deserialize
+    readers: dict[str, Reader | None] = {}  # model name -> its one-pass reader
+
+    def one_pass(model: str) -> Reader | None:
+        read = readers.get(model, _UNKNOWN)
+        if read is _UNKNOWN:
+            cls = getattr(models, model, None)
+            read = readers[model] = reader(cls) if isinstance(cls, type) else None
+        return read  # type: ignore[return-value]
 
     def call_api(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         response = api_client_class.call_api(self, method, url, *args, **kwargs)
@@ -77,10 +87,14 @@ def checked_methods(api_client_class: Any) -> dict[str, Any]:
         model = _response_type(response_data.status, types)
         try:
             if model is not None and model not in _LOOSE_TYPES:
-                _check_shape(response_data)
-                read = _one_pass(models, model, response_data)
-                if read is not None:
-                    return read
+                body = response_data.data or b""
+                is_json, utf8 = _content_type(response_data.headers.get("Content-Type"))
+                _check_shape(response_data, is_json, body)
+                read = one_pass(model)
+                if read is not None and utf8:  # other charsets: decoded by the generated path
+                    made = _read_or_none(read, body)
+                    if made is not None:
+                        return made
             return generated(self, response_data, types).data
         except _Shape as exc:
             raise _invalid(self, response_data, model, operation, exc.why, []) from None
@@ -116,22 +130,22 @@ def checked_methods(api_client_class: Any) -> dict[str, Any]:
     }
 
 
-def _one_pass(models: Any, model: str, response: Any) -> Any:
-    """The answer read into ``model`` in one pass (:mod:`._validate`), or None where that
-    pass cannot or will not read it: the generated path decides then."""
-    cls = getattr(models, model, None)
-    read = reader(cls) if isinstance(cls, type) else None
-    if read is None:
-        return None
-    content_type = response.headers.get("Content-Type")
-    if content_type is not None and "charset" in content_type.lower():
-        charset = _CHARSET.search(content_type)
-        if charset is None or charset.group(1).lower() not in ("utf-8", "utf8"):
-            return None  # the generated path decodes other charsets first
+def _read_or_none(read: Reader, body: bytes) -> Any:
     try:
-        return read(response.data)
-    except Exception:  # refused (or a nested from_dict failed): the generated path says why
+        return read(body)
+    except Exception:  # refused: the generated path reads it, or says why it cannot
         return None
+
+
+@functools.lru_cache(maxsize=64)
+def _content_type(content_type: str | None) -> tuple[bool, bool]:
+    """(JSON, or no Content-Type: as the generated path reads it; in UTF-8, the charset
+    the one-pass reader reads)."""
+    if content_type is None:
+        return True, True
+    charset = _CHARSET.search(content_type)
+    utf8 = charset is None or charset.group(1).lower() in ("utf-8", "utf8")
+    return bool(_JSON_TYPE.match(content_type)), utf8
 
 
 class _Shape(Exception):
@@ -145,10 +159,9 @@ def _response_type(status: int, types: dict[str, Any]) -> str | None:
     return str(found) if found is not None else None
 
 
-def _check_shape(response: Any) -> None:
-    content_type = response.headers.get("Content-Type")
-    body = response.data or b""
-    if content_type is not None and not _JSON_TYPE.match(content_type):
+def _check_shape(response: Any, is_json: bool, body: bytes) -> None:
+    if not is_json:
+        content_type = response.headers.get("Content-Type")
         raise _Shape(f"Content-Type {content_type!r} where JSON was expected")
     if not body or body.isspace():
         raise _Shape(f"an empty body ({len(body)} bytes) where JSON was expected")
