@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
@@ -586,6 +586,41 @@ class V2Adapter(VersionAdapter):
             "run_type": enum_value(raw.run_type),
             "conf": dict(raw.conf or {}),
             "note": raw.note,
+            "raw": raw,
+        })  # fmt: skip
+
+    def task_instance(self, raw: Any) -> TaskInstance:
+        # the mapping of the base class, for a TaskInstanceResponse: its ids and map_index
+        # are required strings and an int, its dates datetimes, its state a member (or a
+        # newer server's value, kept by the enum): a listing makes one per item
+        f = raw.__dict__
+        state = f["state"]
+        if state is not None:
+            state = state._value_
+            if state in ("none", ""):
+                state = None
+        start, end = f["start_date"], f["end_date"]
+        if start is not None and start.tzinfo is None:
+            start = start.replace(tzinfo=timezone.utc)
+        if end is not None and end.tzinfo is None:
+            end = end.replace(tzinfo=timezone.utc)
+        return from_fields(TaskInstance, {
+            "dag_id": f["dag_id"],
+            "run_id": f["dag_run_id"],
+            "task_id": f["task_id"],
+            "map_index": f["map_index"],
+            "try_number": f["try_number"] or 0,
+            "state": state,
+            "start_date": start,
+            "end_date": end,
+            "duration": f["duration"],
+            "max_tries": f["max_tries"],
+            "operator": f["operator"],
+            "hostname": f["hostname"] or None,
+            "pool": f["pool"],
+            "queue": f["queue"],
+            "note": f["note"],
+            "rendered_map_index": f["rendered_map_index"],
             "raw": raw,
         })  # fmt: skip
 

@@ -406,3 +406,27 @@ def test_results_made_from_their_fields_are_whole_frozen_dataclasses() -> None:
             made.raw = None  # type: ignore[misc]
         assert dataclasses.replace(made, raw="x").raw == "x"
         assert dataclasses.asdict(made) == values
+
+
+@pytest.mark.parametrize("api", ["v1", "v2"])
+def test_the_gated_client_serializes_as_the_generated_one(api: str) -> None:
+    from datetime import datetime, timezone
+
+    from airflow_client_ext.client import _version_gated
+
+    package = models(api)
+    ours, theirs = _version_gated(package.ApiClient)(), package.ApiClient()
+    state = package.DagState.SUCCESS if api == "v1" else package.DagRunState.SUCCESS
+    body = package.DAGRun(dag_run_id="r") if api == "v1" else package.DAGPatchBody(is_paused=True)
+    values: list[Any] = [
+        "x", 3, 1.5, True, None, b"raw", state, [1, "a", None], ("t", 2), {"a": [1, {"b": state}]},
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), {"k": datetime(2026, 1, 1)}, body,
+        {"model": body, "list": [body]},
+    ]  # fmt: skip
+    for value in values:
+        mine, expected = (
+            ours.sanitize_for_serialization(value),
+            theirs.sanitize_for_serialization(value),
+        )
+        assert mine == expected
+        assert type(mine) is type(expected)
