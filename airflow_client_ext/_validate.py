@@ -36,10 +36,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-from pydantic_core import SchemaValidator, ValidationError, core_schema
+if TYPE_CHECKING:  # pydantic is imported with the first generated model, not before
+    from pydantic_core import SchemaValidator
 
 #: model fields that mark a ``from_dict`` doing more than reading each property
 _OWN_READING = frozenset({"additional_properties", "actual_instance"})
@@ -102,6 +102,8 @@ def reader(model: type) -> Reader | None:
 
 def _native(cls: Any) -> bool:
     """A generated model whose ``from_dict`` only reads each property (see module doc)."""
+    from pydantic import BaseModel
+
     if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
         return False
     schema = getattr(cls, "__pydantic_core_schema__", None)
@@ -122,6 +124,8 @@ def _native(cls: Any) -> bool:
 
 
 def _build(model: type) -> Reader | None:
+    from pydantic_core import SchemaValidator
+
     transform = _Transform()
     schema = transform.node(model.__pydantic_core_schema__)  # type: ignore[attr-defined]
     # pydantic-core takes the validator a complete class already has for a model schema of
@@ -144,6 +148,8 @@ def _follows_the_rules(read: Reader, model: type, tolerant: set[str]) -> bool:
     """The reader reads an empty object by these rules (a check that pydantic-core built
     it from the copy): no field that takes a left-out property is reported missing, and
     every field counts as set."""
+    from pydantic_core import ValidationError
+
     try:
         made = read(b"{}")
     except ValidationError as exc:
@@ -180,6 +186,8 @@ class _Transform:
         return out
 
     def _model(self, node: dict[str, Any]) -> Any:
+        from pydantic_core import core_schema
+
         cls = node["cls"]
         if not _native(cls):
             # read by its own from_dict, as its parent's from_dict does
@@ -232,16 +240,14 @@ def _absent_rule(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _when_left_out(schema: dict[str, Any], value: Any) -> dict[str, Any]:
+    from pydantic_core import core_schema
+
     def left_out() -> Any:
         _left_out.count = getattr(_left_out, "count", 0) + 1
         return value
 
     return dict(
-        core_schema.with_default_schema(
-            schema,
-            default_factory=left_out,
-            validate_default=True,
-        )
+        core_schema.with_default_schema(schema, default_factory=left_out, validate_default=True)
     )
 
 

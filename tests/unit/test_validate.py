@@ -356,3 +356,15 @@ def test_threads_reading_sparse_and_whole_answers_count_their_own_left_outs() ->
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_a_client_imports_pydantic_only_with_the_generated_models() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, airflow_client_ext as a; a.AirflowClient('http://h', api_version='v2'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_core')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
