@@ -3,14 +3,17 @@ that walk runs, task instances and DAGs page after page as version-neutral model
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import itertools
 import typing
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from . import _checks
+from ._reads import Operation
 from ._workflow_base import _WorkflowBase
 from .errors import ConfigurationError
 from .models import Dag, DagRun, TaskInstance
@@ -50,25 +53,26 @@ def _is_list(annotation: Any) -> bool:
     return False
 
 
+#: function -> the names of its parameters; weak: a caller's lambda is not kept alive
+_SIGNATURES: weakref.WeakKeyDictionary[Any, frozenset[str] | None] = weakref.WeakKeyDictionary()
+
+
 def _parameters(method: Callable[..., Any]) -> frozenset[str] | None:
     """The names of a method's parameters (``self`` included), once per function."""
+    if isinstance(method, Operation):
+        return method.parameters
     function = getattr(method, "__func__", method)
     try:
-        return _parameters_of(function)
-    except TypeError:  # unhashable: a callable object
-        return _signature(function)
-
-
-@functools.lru_cache(maxsize=512)
-def _parameters_of(function: Callable[..., Any]) -> frozenset[str] | None:
-    return _signature(function)
-
-
-def _signature(function: Callable[..., Any]) -> frozenset[str] | None:
+        return _SIGNATURES[function]
+    except (KeyError, TypeError):  # TypeError: a callable that takes no weak reference
+        pass
     try:
-        return frozenset(inspect.signature(function).parameters)
+        found: frozenset[str] | None = frozenset(inspect.signature(function).parameters)
     except (TypeError, ValueError):
-        return None
+        found = None
+    with contextlib.suppress(TypeError):
+        _SIGNATURES[function] = found
+    return found
 
 
 def _check_paging(filters: Mapping[str, Any]) -> None:

@@ -37,6 +37,7 @@ class Operation:
         "_serialize",
         "_transport",
         "_types",
+        "parameters",
     )
 
     def __init__(self, api: Any, operation: str, transport: Transport) -> None:
@@ -44,6 +45,8 @@ class Operation:
         self._serialize = getattr(api, f"_{operation}_serialize")
         self.__signature__ = inspect.signature(method)
         public = self.__signature__.parameters
+        #: the names of the generated method's parameters
+        self.parameters = frozenset(public)
         empty = inspect.Parameter.empty
         #: what the generated method passes for an argument left out (required ones: none)
         self._defaults = {
@@ -58,8 +61,10 @@ class Operation:
         self._transport = transport
 
     def __call__(self, **arguments: Any) -> Any:
-        method, url, headers, body, _ = self._serialize(**{**self._defaults, **arguments})
-        response = self._transport.send(Request(method, url, headers, body))
+        method, url, headers, body, fields = self._serialize(**{**self._defaults, **arguments})
+        if method != "GET" or body is not None or fields:  # a body needs the REST client
+            raise TypeError(f"{self._name} is not a GET without a body: call the generated method")
+        response = self._transport.send(Request(method, url, headers))
         return self._api_client.read_model(response, self._types, self._name, (method, url))
 
     def __repr__(self) -> str:

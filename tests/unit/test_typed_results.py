@@ -430,3 +430,35 @@ def test_the_gated_client_serializes_as_the_generated_one(api: str) -> None:
         )
         assert mine == expected
         assert type(mine) is type(expected)
+
+
+def test_paginate_keeps_no_callers_callable_alive() -> None:
+    import gc
+    import weakref
+
+    import airflow_client_ext_v2 as v2
+
+    client = AirflowClient("http://h", api_version="v2")
+    page = v2.VariableCollectionResponse(variables=[], total_entries=0)
+
+    def method(limit: int = 100, offset: int = 0) -> Any:
+        return page
+
+    assert list(client.paginate(method)) == []
+    gone = weakref.ref(method)
+    del method
+    gc.collect()
+    assert gone() is None
+
+
+def test_an_operation_is_a_get_without_a_body() -> None:
+    from airflow_client_ext._reads import Operation
+
+    client = AirflowClient("http://127.0.0.1:9", api_version="v2")
+    client._info.server_version = "3.3.2"
+    post = Operation(client.api("VariableApi"), "post_variable", client.transport)
+    with pytest.raises(TypeError, match=r"VariableApi\.post_variable is not a GET"):
+        post(variable_body=models("v2").VariableBody(key="k", value="v"))
+    assert client.transport.stats.requests == 0
+    get = Operation(client.api("DagRunApi"), "get_dag_run", client.transport)
+    assert {"dag_id", "dag_run_id", "_request_timeout"} <= get.parameters
