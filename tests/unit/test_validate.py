@@ -368,3 +368,14 @@ def test_a_client_imports_pydantic_only_with_the_generated_models() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("cls", [v2.DAGRunResponse, v1.DAGRun], ids=["required", "optional"])
+def test_a_validator_that_ignores_the_rules_is_not_used(cls: Any) -> None:
+    from airflow_client_ext._validate import Reader, _follows_the_rules
+
+    own = Reader(cls.__pydantic_validator__, {cls: ()})  # what a reused validator would be
+    assert not _follows_the_rules(own, cls, set(cls.model_fields))
+    made = reader(cls)
+    assert made is not None
+    assert _follows_the_rules(made, cls, set(cls.model_fields))
