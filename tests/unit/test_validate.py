@@ -14,6 +14,7 @@ read differently.
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 import itertools
 import json
@@ -23,8 +24,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import test_generated_compat
 from pydantic import BaseModel, ValidationError
-from test_generated_compat import PACKAGES, UNKNOWN_VALUES, Answers, current_spec
+from test_generated_compat import PACKAGES, UNKNOWN_VALUES, Answers
 from transforms.compat import (
     _older_specs,
     response_schema_names,
@@ -34,6 +36,8 @@ from transforms.compat import (
 
 from airflow_client_ext._validate import reader
 
+#: the transformed spec, read once per module (the compat test reads it per test)
+current_spec = functools.cache(test_generated_compat.current_spec)
 v1 = importlib.import_module("airflow_client_ext_v1")
 v2 = importlib.import_module("airflow_client_ext_v2")
 
