@@ -75,33 +75,21 @@ def iter_body(
     seconds: float,
     *,
     length: int | None = None,
-    decode: bool | None = None,
 ) -> Generator[bytes, None, None]:
     """The decoded chunks of a body as they arrive, all of them within ``seconds``.
 
     ``length``: the body's declared, unencoded length; once that much has arrived and the
     response has closed its end (urllib3 does at the declared length), the body is over
-    without one more read to see it end: a small body takes a single read. ``decode``:
-    whether it has a Content-Encoding to undo (None: look).
+    without one more read to see it end: a small body takes a single read.
     """
     deadline = time.monotonic() + seconds
     received = 0
-    if decode is None:
-        decode = "Content-Encoding" in response.headers
     # without a Content-Encoding there is nothing to decode: urllib3's decoding buffer is
     # skipped (the bytes are the same)
+    decode = "Content-Encoding" in response.headers
     try:
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise _too_slow(seconds, received)
-            _limit_socket_wait(response, left)
-            try:
-                chunk = response.read1(CHUNK, decode_content=decode)
-            except ReadTimeoutError:
-                if time.monotonic() >= deadline - 0.05:
-                    raise _too_slow(seconds, received) from None
-                raise
+            chunk = _chunk(response, deadline, seconds, received, decode)
             if not chunk:
                 return
             received += len(chunk)
@@ -113,6 +101,22 @@ def iter_body(
         raise
     finally:
         response.release_conn()
+
+
+def _chunk(
+    response: urllib3.BaseHTTPResponse, deadline: float, seconds: float, received: int, decode: bool
+) -> bytes:
+    """The next chunk of a body (b"" at its end), before ``deadline``."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _too_slow(seconds, received)
+    _limit_socket_wait(response, left)
+    try:
+        return response.read1(CHUNK, decode_content=decode)
+    except ReadTimeoutError:
+        if time.monotonic() >= deadline - 0.05:
+            raise _too_slow(seconds, received) from None
+        raise
 
 
 def load_body(
@@ -137,11 +141,15 @@ def load_body(
         response.close()
         response.release_conn()
         raise _too_large(max_bytes, 0, declared)
+    deadline = time.monotonic() + seconds
+    decode = encoding is not None
     parts: list[bytes] = []
     received = 0
-    chunks = iter_body(response, seconds, length=declared, decode=encoding is not None)
-    try:
-        for chunk in chunks:
+    try:  # iter_body's loop, gathering
+        while True:
+            chunk = _chunk(response, deadline, seconds, received, decode)
+            if not chunk:
+                break
             parts.append(chunk)
             received += len(chunk)
             if received > max_bytes:
@@ -150,8 +158,13 @@ def load_body(
                     raise _too_large(max_bytes, received, declared)
                 parts = [b"".join(parts)[:max_bytes]]
                 break
+            if declared is not None and received >= declared and response.closed:
+                break
+    except BaseException:
+        response.close()  # a connection with unread data is not reused
+        raise
     finally:
-        chunks.close()
+        response.release_conn()
     data = parts[0] if len(parts) == 1 else b"".join(parts)
     length = str(len(data))
     if (
