@@ -161,9 +161,15 @@ class _PagingWorkflows(_WorkflowBase):
             filters["state"] = states
         seen: set[tuple[str, int]] = set()
         for items in self._pages(method, dict(dag_id=dag_id, dag_run_id=run_id, **filters)):
-            for ti in [adapter.task_instance(raw) for raw in items]:
+            tis = [adapter.task_instance(raw) for raw in items]
+            keys = {(ti.task_id, ti.map_index) for ti in tis}
+            if len(keys) == len(tis) and seen.isdisjoint(keys):  # no repeat: the usual page
+                seen |= keys
+                yield from tis
+                continue
+            for ti in tis:  # an unordered listing may repeat one
                 key = (ti.task_id, ti.map_index)
-                if key not in seen:  # an unordered listing may repeat one
+                if key not in seen:
                     seen.add(key)
                     yield ti
 
