@@ -5,9 +5,10 @@
 A loopback server in another process answers real Airflow 3.3.2 answers
 (``tests/unit/data/airflow-3.3.2.json``: a DAG run, and a page of task instances multiplied
 to ``--items``) over keep-alive HTTP/1.1. In this process each way of reading them is timed
-in CPU seconds (``time.process_time``: the server's work is not counted), in alternating
-batches of about ``--seconds`` each, so that drift on the machine hits every way alike; the
-figure is the median per call over ``--rounds`` batches:
+in CPU seconds (``time.process_time``: the server's work is not counted), in rounds of one
+batch of about ``--seconds`` per way (the order turning each round, a garbage collection
+before each batch), so that drift on the machine hits every way alike; the figures are the
+median per call over ``--rounds`` rounds, and the median of each round's ratio to raw:
 
 - ``raw``: urllib3 ``PoolManager.request`` and ``json.loads``, no model at all;
 - ``official``: the official client ``apache-airflow-client`` (``airflow_client.client``);
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import json
 import multiprocessing
 import statistics
@@ -146,8 +148,25 @@ def typed_calls(url: str, items: int) -> tuple[Call, Call]:
     return lambda: client.get_dag_run("quick_success", "RUN"), page
 
 
-def measure(calls: dict[str, Call], seconds: float, rounds: int) -> dict[str, float]:
-    """Median CPU seconds per call of each, over ``rounds`` alternating batches."""
+class Measured:
+    """CPU seconds per call of each way, one sample per round."""
+
+    def __init__(self, samples: dict[str, list[float]]) -> None:
+        self.samples = samples
+
+    def median(self, way: str) -> float:
+        return statistics.median(self.samples[way])
+
+    def ratio(self, way: str, base: str = "raw") -> float:
+        """The median over rounds of the ratio within each round: a load that comes and
+        goes on the machine hits both sides of a ratio alike."""
+        pairs = zip(self.samples[way], self.samples[base], strict=True)
+        return statistics.median(a / b for a, b in pairs)
+
+
+def measure(calls: dict[str, Call], seconds: float, rounds: int) -> Measured:
+    """CPU seconds per call of each, in ``rounds`` rounds of one batch per way; the order
+    of the ways turns each round, and each batch starts after a garbage collection."""
     per_batch: dict[str, int] = {}
     for name, call in calls.items():  # warm up (connections, imports), size the batches
         call()
@@ -158,14 +177,16 @@ def measure(calls: dict[str, Call], seconds: float, rounds: int) -> dict[str, fl
         per_call = (time.process_time() - started) / n
         per_batch[name] = max(5, int(seconds / max(per_call, 1e-6)))
     samples: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(rounds):
-        for name, call in calls.items():
-            n = per_batch[name]
+    names = list(calls)
+    for round_ in range(rounds):
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            call, n = calls[name], per_batch[name]
+            gc.collect()
             started = time.process_time()
             for _ in range(n):
                 call()
             samples[name].append((time.process_time() - started) / n)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return Measured(samples)
 
 
 WAYS = ("raw", "official", "generated", "typed")
@@ -189,20 +210,21 @@ def main() -> None:
             "typed": lambda: typed_calls(url, args.items),
         }
         pairs = {way: make() for way, make in makers.items()}
-        results: dict[str, dict[str, float]] = {}
+        results: dict[str, Measured] = {}
         for index, kind in enumerate(KINDS):
             calls = {way: pair[index] for way, pair in pairs.items()}
             results[kind] = measure(calls, args.seconds, args.rounds)
 
     sizes = {KINDS[0]: len(bodies[RUN]), KINDS[1]: len(bodies[TIS])}
     if not args.json_only:
-        print(f"client CPU per call, median of {args.rounds} alternating batches")
+        print(
+            f"client CPU per call, median of {args.rounds} rounds of alternating batches "
+            "(ratio: the median of each round's ratio to raw)"
+        )
         print(f"{'':28s}" + "".join(f"{way:>20s}" for way in WAYS))
         for kind in KINDS:
-            raw = results[kind]["raw"]
-            cells = [
-                f"{results[kind][w] * 1000:7.3f} ms {results[kind][w] / raw:5.2f}x" for w in WAYS
-            ]
+            got = results[kind]
+            cells = [f"{got.median(w) * 1000:7.3f} ms {got.ratio(w):5.2f}x" for w in WAYS]
             size = f"{sizes[kind] // 1024} KB" if sizes[kind] >= 1024 else f"{sizes[kind]} B"
             label = f"{kind} ({size})"
             print(f"{label:28s}" + "".join(f"{c:>20s}" for c in cells))
@@ -213,8 +235,8 @@ def main() -> None:
         "results": {
             kind: {
                 way: {
-                    "ms": round(results[kind][way] * 1000, 4),
-                    "x_raw": round(results[kind][way] / results[kind]["raw"], 3),
+                    "ms": round(results[kind].median(way) * 1000, 4),
+                    "x_raw": round(results[kind].ratio(way), 3),
                 }
                 for way in WAYS
             }
