@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-import itertools
 import typing
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -95,7 +94,11 @@ class _PagingWorkflows(_WorkflowBase):
         """
         _checks.check_callable("method", method)
         _check_paging(filters)
-        return itertools.chain.from_iterable(self._pages(method, filters))
+        return self._items(method, filters)
+
+    def _items(self, method: Callable[..., Any], filters: dict[str, Any]) -> Iterator[Any]:
+        for items in self._pages(method, filters):
+            yield from items
 
     def _pages(self, method: Callable[..., Any], filters: dict[str, Any]) -> Iterator[list[Any]]:
         """The items of each page of a listing (``filters``: checked by _check_paging)."""
