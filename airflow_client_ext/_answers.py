@@ -4,14 +4,20 @@ The generated ``ApiClient.response_deserialize`` parses a 2xx body with ``json.l
 the operation's pydantic model; what goes wrong there escaped as a bare
 ``JSONDecodeError``, a pydantic ``ValidationError`` (seen against Airflow 3.1) or an
 ``ApiException`` with status 0. :func:`checked_methods` gives the generated ``ApiClient``
-subclass of :mod:`airflow_client_ext.client` two methods that catch these at our seam
+subclass of :mod:`airflow_client_ext.client` the methods that read an answer at our seam
 (the generated code is never edited):
 
 - ``call_api`` notes the method and URL on the response it returns;
-- ``response_deserialize`` checks a 2xx that should carry a model (the content type is
-  JSON, the body is not empty) and turns any failure to parse or validate it into one
+- ``read_model`` gives the model of a 2xx answer: it checks that the answer should carry one
+  (the content type is JSON, the body is not empty), reads the bytes into the model in one
+  pass where it can (:mod:`airflow_client_ext._validate`: every field checked, the same
+  model as the generated path), and otherwise, or when that pass refuses the answer, reads
+  it the generated way. Any failure to parse or validate it becomes one
   :class:`InvalidResponseError` naming the operation, the fields, the server's version and
-  what to do. The original exception stays as ``__cause__``.
+  what to do; the original exception stays as ``__cause__``. The typed workflows call it
+  with the operation's name;
+- ``response_deserialize`` answers the generated API methods through ``read_model``, the
+  operation named after the generated method that called it.
 
 Operations typed ``object``, ``str``, ``bytes`` or ``file`` (a login redirect, a raw
 stream) keep the generated behaviour, except that unparseable JSON is still reported.
@@ -19,6 +25,7 @@ stream) keep the generated behaviour, except that unparseable JSON is still repo
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 import sys
@@ -26,55 +33,119 @@ from typing import Any
 
 from . import __version__
 from ._http import read_problem, redact_text, safe_path
+from ._validate import Reader, reader
 from .errors import BODY_EXCERPT_LIMIT, InvalidResponseError
 
 #: response types the generated code does not parse as a model
 _LOOSE_TYPES = frozenset({"object", "str", "bytes", "bytearray", "file"})
+_CHARSET = re.compile(r"charset=([a-zA-Z\-\d]+)", re.IGNORECASE)
 _JSON_TYPE = re.compile(r"^application/(json|[\w!#$&.+\-^_]+\+json)\s*(;|$)", re.IGNORECASE)
 _SECRET_NAME = re.compile(r"pass|secret|token|key|auth|credential|extra", re.IGNORECASE)
 _MAX_FIELDS = 5
+_UNKNOWN = object()
 _REQUEST = "_airflow_client_ext_request"
 
 
 def checked_methods(api_client_class: Any) -> dict[str, Any]:
-    """``call_api`` and ``response_deserialize`` for a subclass of a generated ApiClient."""
+    """``call_api``, ``read_model`` and ``response_deserialize`` for a subclass of a
+    generated ApiClient."""
     from pydantic import ValidationError  # loaded with the generated package anyway
 
     package = api_client_class.__module__.rsplit(".", 1)[0]
     api_exception = importlib.import_module(f"{package}.exceptions").ApiException
+    api_response = importlib.import_module(f"{package}.api_response").ApiResponse
+    models = importlib.import_module(f"{package}.models")
+    generated = api_client_class.response_deserialize
+    readers: dict[str, Reader | None] = {}  # model name -> its one-pass reader
+
+    def one_pass(model: str) -> Reader | None:
+        read = readers.get(model, _UNKNOWN)
+        if read is _UNKNOWN:
+            cls = getattr(models, model, None)
+            read = readers[model] = reader(cls) if isinstance(cls, type) else None
+        return read  # type: ignore[return-value]
 
     def call_api(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         response = api_client_class.call_api(self, method, url, *args, **kwargs)
         setattr(response, _REQUEST, (method.upper(), url))
         return response
 
-    def response_deserialize(self: Any, response_data: Any, response_types_map: Any = None) -> Any:
-        status = response_data.status
-        if not 200 <= status <= 299:
-            return api_client_class.response_deserialize(self, response_data, response_types_map)
-        model = _response_type(status, response_types_map or {})
-        caller = sys._getframe(1)
+    def read_model(
+        self: Any,
+        response_data: Any,
+        response_types_map: Any,
+        operation: Any = None,
+        request: tuple[str, str] | None = None,
+    ) -> Any:
+        """The model of a 2xx answer (a generated RESTResponse after ``.read()``, or a
+        loaded urllib3 response); ``operation``: its name (``DagRunApi.get_dag_run``), or
+        the frame of the generated method that asks; ``request``: its method and URL, when
+        ``call_api`` did not note them."""
+        if request is not None:
+            setattr(response_data, _REQUEST, request)
+        types = response_types_map or {}
+        model = _response_type(response_data.status, types)
         try:
             if model is not None and model not in _LOOSE_TYPES:
-                _check_shape(response_data)
-            return api_client_class.response_deserialize(self, response_data, response_types_map)
+                body = response_data.data or b""
+                is_json, utf8 = _content_type(response_data.headers.get("Content-Type"))
+                _check_shape(response_data, is_json, body)
+                read = one_pass(model)
+                if read is not None and utf8:  # other charsets: decoded by the generated path
+                    made = _read_or_none(read, body)
+                    if made is not None:
+                        return made
+            return generated(self, response_data, types).data
         except _Shape as exc:
-            raise _invalid(self, response_data, model, caller, exc.why, []) from None
+            raise _invalid(self, response_data, model, operation, exc.why, []) from None
         except ValidationError as exc:
             fields = _fields(exc)
             why = "a body that does not fit the model: " + "; ".join(fields[1])
-            raise _invalid(self, response_data, model, caller, why, fields[0]) from exc
+            raise _invalid(self, response_data, model, operation, why, fields[0]) from exc
         except ValueError as exc:  # json.JSONDecodeError, or a oneOf/anyOf that matched none
             why = _value_error(exc, response_data)
-            raise _invalid(self, response_data, model, caller, why, []) from exc
+            raise _invalid(self, response_data, model, operation, why, []) from exc
         except (TypeError, AttributeError, KeyError) as exc:
             why = f"a body that does not fit the model ({type(exc).__name__}: {str(exc)[:200]})"
-            raise _invalid(self, response_data, model, caller, why, []) from exc
+            raise _invalid(self, response_data, model, operation, why, []) from exc
         except api_exception as exc:  # "Unsupported content type", status 0
             why = f"a body that could not be read: {exc.reason}"
-            raise _invalid(self, response_data, model, caller, why, []) from exc
+            raise _invalid(self, response_data, model, operation, why, []) from exc
 
-    return {"call_api": call_api, "response_deserialize": response_deserialize}
+    def response_deserialize(self: Any, response_data: Any, response_types_map: Any = None) -> Any:
+        if not 200 <= response_data.status <= 299:
+            return generated(self, response_data, response_types_map)
+        data = read_model(self, response_data, response_types_map, sys._getframe(1))
+        return api_response(
+            status_code=response_data.status,
+            data=data,
+            headers=response_data.headers,
+            raw_data=response_data.data,
+        )
+
+    return {
+        "call_api": call_api,
+        "read_model": read_model,
+        "response_deserialize": response_deserialize,
+    }
+
+
+def _read_or_none(read: Reader, body: bytes) -> Any:
+    try:
+        return read(body)
+    except Exception:  # refused: the generated path reads it, or says why it cannot
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def _content_type(content_type: str | None) -> tuple[bool, bool]:
+    """(JSON, or no Content-Type: as the generated path reads it; in UTF-8, the charset
+    the one-pass reader reads)."""
+    if content_type is None:
+        return True, True
+    charset = _CHARSET.search(content_type)
+    utf8 = charset is None or charset.group(1).lower() in ("utf-8", "utf8")
+    return bool(_JSON_TYPE.match(content_type)), utf8
 
 
 class _Shape(Exception):
@@ -88,12 +159,11 @@ def _response_type(status: int, types: dict[str, Any]) -> str | None:
     return str(found) if found is not None else None
 
 
-def _check_shape(response: Any) -> None:
-    content_type = response.headers.get("Content-Type")
-    body = response.data or b""
-    if content_type is not None and not _JSON_TYPE.match(content_type):
+def _check_shape(response: Any, is_json: bool, body: bytes) -> None:
+    if not is_json:
+        content_type = response.headers.get("Content-Type")
         raise _Shape(f"Content-Type {content_type!r} where JSON was expected")
-    if not body.strip():
+    if not body or body.isspace():
         raise _Shape(f"an empty body ({len(body)} bytes) where JSON was expected")
 
 
@@ -147,6 +217,8 @@ def _invalid(
     why: str,
     fields: list[str],
 ) -> InvalidResponseError:
+    """The error for an answer that could not be read; ``caller``: the operation's name, or
+    the frame of the generated method that read it."""
     method, url = getattr(response, _REQUEST, ("?", ""))
     path = safe_path(url) if url else "?"
     client = getattr(api_client, "airflow_client", None)
@@ -157,7 +229,7 @@ def _invalid(
     content_type = response.headers.get("Content-Type") or ""
     excerpt = read_problem(response.data or b"", content_type, BODY_EXCERPT_LIMIT).excerpt
     excerpt = redact_text(excerpt, secrets)
-    operation = _operation(caller)
+    operation = caller if caller is None or isinstance(caller, str) else _operation(caller)
     name = f" ({operation})" if operation else ""
     expected = f" {model}" if model else ""
     raw = (

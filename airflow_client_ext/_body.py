@@ -27,6 +27,7 @@ import io
 import socket
 import time
 from collections.abc import Generator
+from typing import Any
 
 import urllib3
 from urllib3.exceptions import HTTPError, ReadTimeoutError
@@ -69,26 +70,32 @@ def body_seconds(max_body_seconds: float | None, timeout: urllib3.Timeout) -> fl
     return max(MIN_BODY_SECONDS, BODY_SECONDS_PER_READ_TIMEOUT * float(read))
 
 
-def iter_body(response: urllib3.BaseHTTPResponse, seconds: float) -> Generator[bytes, None, None]:
-    """The decoded chunks of a body as they arrive, all of them within ``seconds``."""
+def iter_body(
+    response: urllib3.BaseHTTPResponse,
+    seconds: float,
+    *,
+    length: int | None = None,
+) -> Generator[bytes, None, None]:
+    """The decoded chunks of a body as they arrive, all of them within ``seconds``.
+
+    ``length``: the body's declared, unencoded length; once that much has arrived and the
+    response has closed its end (urllib3 does at the declared length), the body is over
+    without one more read to see it end: a small body takes a single read.
+    """
     deadline = time.monotonic() + seconds
     received = 0
+    # without a Content-Encoding there is nothing to decode: urllib3's decoding buffer is
+    # skipped (the bytes are the same)
+    decode = "Content-Encoding" in response.headers
     try:
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise _too_slow(seconds, received)
-            _limit_socket_wait(response, left)
-            try:
-                chunk = response.read1(CHUNK)
-            except ReadTimeoutError:
-                if time.monotonic() >= deadline - 0.05:
-                    raise _too_slow(seconds, received) from None
-                raise
+            chunk = _chunk(response, deadline, seconds, received, decode)
             if not chunk:
                 return
             received += len(chunk)
             yield chunk
+            if length is not None and received >= length and response.closed:
+                return
     except BaseException:
         response.close()  # a connection with unread data is not reused
         raise
@@ -96,62 +103,119 @@ def iter_body(response: urllib3.BaseHTTPResponse, seconds: float) -> Generator[b
         response.release_conn()
 
 
-def read_body(
-    response: urllib3.BaseHTTPResponse, *, max_bytes: int, seconds: float, prefix: bool = False
+def _chunk(
+    response: urllib3.BaseHTTPResponse, deadline: float, seconds: float, received: int, decode: bool
 ) -> bytes:
-    """The whole decoded body, at most ``max_bytes`` of it, within ``seconds``.
+    """The next chunk of a body (b"" at its end), before ``deadline``."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _too_slow(seconds, received)
+    _limit_socket_wait(response, left)
+    try:
+        return response.read1(CHUNK, decode_content=decode)
+    except ReadTimeoutError:
+        if time.monotonic() >= deadline - 0.05:
+            raise _too_slow(seconds, received) from None
+        raise
+
+
+def load_body(
+    response: urllib3.BaseHTTPResponse, *, max_bytes: int, seconds: float, prefix: bool = False
+) -> urllib3.BaseHTTPResponse:
+    """``response`` with its whole decoded body read, at most ``max_bytes`` of it, within
+    ``seconds``: as urllib3 returns it with ``preload_content=True`` (``.data`` is the
+    body, ``read()`` has nothing more).
 
     ``prefix=True``: a longer body is cut at ``max_bytes`` (and its connection closed)
-    instead of raising :class:`BodyTooLarge`.
+    instead of raising :class:`BodyTooLarge`. urllib3's own preload keeps the body in the
+    response's ``_body``; so does this, when the headers still describe it (no
+    Content-Encoding or Transfer-Encoding, the same length): no second response is made.
+    Otherwise, or should a urllib3 release keep it elsewhere, a :class:`LoadedResponse` with
+    the headers rewritten.
     """
-    declared = _declared_length(response)
+    headers = response.headers
+    encoding = headers.get("Content-Encoding")
+    length_header = headers.get("Content-Length")
+    declared = None if encoding else _length(length_header)  # else the compressed size
     if declared is not None and declared > max_bytes and not prefix:
         response.close()
         response.release_conn()
         raise _too_large(max_bytes, 0, declared)
-    buffer = io.BytesIO()
-    chunks = iter_body(response, seconds)
-    try:
-        for chunk in chunks:
-            buffer.write(chunk)
-            if buffer.tell() > max_bytes:
-                received = buffer.tell()
+    deadline = time.monotonic() + seconds
+    decode = encoding is not None
+    parts: list[bytes] = []
+    received = 0
+    try:  # iter_body's loop, gathering
+        while True:
+            chunk = _chunk(response, deadline, seconds, received, decode)
+            if not chunk:
+                break
+            parts.append(chunk)
+            received += len(chunk)
+            if received > max_bytes:
                 response.close()
-                if prefix:
-                    buffer.truncate(max_bytes)
-                    break
-                raise _too_large(max_bytes, received, declared)
+                if not prefix:
+                    raise _too_large(max_bytes, received, declared)
+                parts = [b"".join(parts)[:max_bytes]]
+                break
+            if declared is not None and received >= declared and response.closed:
+                break
+    except BaseException:
+        response.close()  # a connection with unread data is not reused
+        raise
     finally:
-        chunks.close()
-    return buffer.getvalue()
+        response.release_conn()
+    data = parts[0] if len(parts) == 1 else b"".join(parts)
+    length = str(len(data))
+    if (
+        encoding is None
+        and length_header == length
+        and "Transfer-Encoding" not in headers
+        and isinstance(response, urllib3.HTTPResponse)
+        and response.closed
+    ):
+        response._body = data
+        if response.data is data or not data:
+            return response
+    return LoadedResponse.of(response, data)
 
 
-def preloaded(response: urllib3.BaseHTTPResponse, data: bytes) -> urllib3.HTTPResponse:
-    """A response like ``response`` whose body is ``data``, already read and decoded: what
-    urllib3 returns with ``preload_content=True`` (``.data``, ``.read()``, ``geturl()``)."""
-    headers = urllib3.HTTPHeaderDict(response.headers)
-    headers.discard("Content-Encoding")  # the body is decoded already
-    headers.discard("Transfer-Encoding")
-    headers["Content-Length"] = str(len(data))
-    return urllib3.HTTPResponse(
-        body=io.BytesIO(data),
-        headers=headers,
-        status=response.status,
-        version=response.version,
-        reason=response.reason,
-        preload_content=True,
-        decode_content=False,
-        enforce_content_length=False,
-        retries=response.retries,
-        request_url=response.geturl(),
-    )
+class LoadedResponse(urllib3.HTTPResponse):
+    """An answer whose whole body was read, and decoded, already: it is ``.data``, and
+    there is nothing more to read (``read()`` gives ``b""``), as with urllib3's own
+    ``preload_content=True``. Made without passing the body through a file object."""
+
+    def __init__(self, data: bytes, **kwargs: Any) -> None:
+        super().__init__(body=io.BytesIO(), preload_content=False, **kwargs)
+        self._loaded = data
+
+    @property
+    def data(self) -> bytes:
+        return self._loaded
+
+    @classmethod
+    def of(cls, response: urllib3.BaseHTTPResponse, data: bytes) -> LoadedResponse:
+        """``response`` with ``data`` as its body, and headers that say so."""
+        headers = urllib3.HTTPHeaderDict(response.headers)
+        headers.discard("Content-Encoding")  # the body is decoded already
+        headers.discard("Transfer-Encoding")
+        headers["Content-Length"] = str(len(data))
+        return cls(
+            data,
+            headers=headers,
+            status=response.status,
+            version=response.version,
+            reason=response.reason,
+            decode_content=False,
+            enforce_content_length=False,
+            retries=response.retries,
+            request_url=response.geturl(),
+        )
 
 
-def _declared_length(response: urllib3.BaseHTTPResponse) -> int | None:
-    if response.headers.get("Content-Encoding"):
-        return None  # the header counts the compressed bytes
+def _length(header: str | None) -> int | None:
     try:
-        return int(response.headers.get("Content-Length", ""))
+        return int(header) if header is not None else None
     except ValueError:
         return None
 
@@ -198,8 +262,8 @@ __all__ = [
     "BodyLimitHit",
     "BodyTooLarge",
     "BodyTooSlow",
+    "LoadedResponse",
     "body_seconds",
     "iter_body",
-    "preloaded",
-    "read_body",
+    "load_body",
 ]

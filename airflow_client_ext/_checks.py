@@ -30,7 +30,6 @@ import math
 import numbers
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from enum import Enum
@@ -110,9 +109,16 @@ def fail(
     )
 
 
+#: Unicode's control characters (category Cc, a set that never changes): U+0000-U+001F,
+#: U+007F-U+009F
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_KEY = re.compile(r"[\w.-]+")
+
+
 def _control(text: str) -> str | None:
     """The first control character of ``text``, if any."""
-    return next((c for c in text if unicodedata.category(c) == "Cc"), None)
+    found = _CONTROL.search(text)
+    return found.group() if found is not None else None
 
 
 def _is_number(value: Any) -> bool:
@@ -138,6 +144,8 @@ def _id_problem(value: Any, *, key: bool, path: bool) -> str | None:
     if key:
         if len(value) > KEY_MAX_LENGTH:
             return f"{len(value)} characters"
+        if _KEY.fullmatch(value):
+            return None
         bad = next((c for c in value if not KEY_PATTERN.match(c)), None)
         return f"{bad!r} is not allowed" if bad is not None else None
     if path and "/" in value:

@@ -3,11 +3,16 @@ that walk runs, task instances and DAGs page after page as version-neutral model
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
 import typing
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from . import _checks
+from ._reads import Operation
 from ._workflow_base import _WorkflowBase
 from .errors import ConfigurationError
 from .models import Dag, DagRun, TaskInstance
@@ -18,7 +23,12 @@ PAGE_SIZE = 100
 
 def _list_field(model: Any) -> str:
     """The name of the list field of a generated collection model (``dag_runs``, ...)."""
-    cls = type(model)
+    cls: Any = type(model)
+    return _list_field_of(cls)
+
+
+@functools.lru_cache(maxsize=512)
+def _list_field_of(cls: Any) -> str:
     fields = getattr(cls, "model_fields", None)
     if not isinstance(fields, Mapping):
         raise ConfigurationError(f"paginate: {cls.__name__} is not a generated collection model")
@@ -42,13 +52,26 @@ def _is_list(annotation: Any) -> bool:
     return False
 
 
-def _parameters(method: Callable[..., Any]) -> set[str] | None:
-    import inspect
+#: function -> the names of its parameters; weak: a caller's lambda is not kept alive
+_SIGNATURES: weakref.WeakKeyDictionary[Any, frozenset[str] | None] = weakref.WeakKeyDictionary()
 
+
+def _parameters(method: Callable[..., Any]) -> frozenset[str] | None:
+    """The names of a method's parameters (``self`` included), once per function."""
+    if isinstance(method, Operation):
+        return method.parameters
+    function = getattr(method, "__func__", method)
     try:
-        return set(inspect.signature(method).parameters)
+        return _SIGNATURES[function]
+    except (KeyError, TypeError):  # TypeError: a callable that takes no weak reference
+        pass
+    try:
+        found: frozenset[str] | None = frozenset(inspect.signature(function).parameters)
     except (TypeError, ValueError):
-        return None
+        found = None
+    with contextlib.suppress(TypeError):
+        _SIGNATURES[function] = found
+    return found
 
 
 def run_id_selected(run_id: str, prefix: str | None, after: str | None) -> bool:
@@ -126,12 +149,16 @@ class _PagingWorkflows(_WorkflowBase):
         """
         _checks.check_callable("method", method)
         _check_paging(filters, paging)
-        page_size = int(filters.pop("limit", None) or PAGE_SIZE)
-        offset = int(filters.pop("offset", None) or 0)
-        return self._pages(method, page_size, offset, filters, paging)
+        return self._items(method, filters, paging)
+
+    def _items(
+        self, method: Callable[..., Any], filters: dict[str, Any], paging: str | None = None
+    ) -> Iterator[Any]:
+        for items in self._pages(method, filters, paging):
+            yield from items
 
     def _cursor_paging(
-        self, parameters: set[str] | None, filters: Mapping[str, Any], paging: str | None
+        self, parameters: frozenset[str] | None, filters: Mapping[str, Any], paging: str | None
     ) -> bool:
         """Whether to walk with a cursor (see :meth:`paginate`)."""
         takes_cursor = parameters is not None and "cursor" in parameters
@@ -148,17 +175,15 @@ class _PagingWorkflows(_WorkflowBase):
         return not filters.get("order_by") or client.supports("cursor_paging_ordered")
 
     def _pages(
-        self,
-        method: Callable[..., Any],
-        page_size: int,
-        offset: int,
-        filters: dict[str, Any],
-        paging: str | None = None,
-    ) -> Iterator[Any]:
+        self, method: Callable[..., Any], filters: dict[str, Any], paging: str | None = None
+    ) -> Iterator[list[Any]]:
+        """The items of each page of a listing (``filters``: checked by _check_paging)."""
+        page_size = int(filters.pop("limit", None) or PAGE_SIZE)
+        offset = int(filters.pop("offset", None) or 0)
         parameters = _parameters(method)
         if parameters is not None and "limit" not in parameters:
             page = method(**filters)
-            yield from getattr(page, _list_field(page)) or ()
+            yield list(getattr(page, _list_field(page)) or ())
             return
         field: str | None = None
         if not offset and self._cursor_paging(parameters, filters, paging):
@@ -167,7 +192,7 @@ class _PagingWorkflows(_WorkflowBase):
                 page = method(limit=page_size, cursor=cursor, **filters)
                 field = field or _list_field(page)
                 items = list(getattr(page, field) or ())
-                yield from items
+                yield items
                 cursor = getattr(page, "next_cursor", None)
                 if not cursor or not items:
                     return
@@ -175,7 +200,7 @@ class _PagingWorkflows(_WorkflowBase):
             page = method(limit=page_size, offset=offset, **filters)
             field = field or _list_field(page)
             items = list(getattr(page, field) or ())
-            yield from items
+            yield items
             offset += len(items)
             total = getattr(page, "total_entries", None)
             if not items or (total is not None and offset >= total):
@@ -219,19 +244,19 @@ class _PagingWorkflows(_WorkflowBase):
         after: str | None = None,
     ) -> Iterator[DagRun]:
         adapter = self._adapter()
+        method = adapter.runs_method(checked=_only_paging(filters))
         if states is not None:
             filters["state"] = states
         if prefix is not None and server_prefix(prefix, self._client.supports):
             filters["run_id_prefix_pattern"] = prefix
         seen: set[tuple[str, str]] = set()
-        method = adapter.runs_method()
-        for raw in self.paginate(method, paging=paging, dag_id=dag_id, **filters):
-            run = adapter.run(raw)
-            if not run_id_selected(run.run_id, prefix, after):
-                continue
-            if (run.dag_id, run.run_id) not in seen:  # offset pages shift as runs are made
-                seen.add((run.dag_id, run.run_id))
-                yield run
+        for items in self._pages(method, dict(dag_id=dag_id, **filters), paging):
+            for run in [adapter.run(raw) for raw in items]:
+                if not run_id_selected(run.run_id, prefix, after):
+                    continue
+                if (run.dag_id, run.run_id) not in seen:  # offset pages shift as runs are made
+                    seen.add((run.dag_id, run.run_id))
+                    yield run
 
     def iter_task_instances(
         self,
@@ -260,17 +285,23 @@ class _PagingWorkflows(_WorkflowBase):
         paging: str | None = None,
     ) -> Iterator[TaskInstance]:
         adapter = self._adapter()
+        method = adapter.task_instances_method(checked=_only_paging(filters))
         if states is not None:
             filters["state"] = states
         seen: set[tuple[str, str, str, int]] = set()
-        method = adapter.task_instances_method()
-        pages = self.paginate(method, paging=paging, dag_id=dag_id, dag_run_id=run_id, **filters)
-        for raw in pages:
-            ti = adapter.task_instance(raw)
-            key = (ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
-            if key not in seen:  # offset pages of an unordered listing may repeat one
-                seen.add(key)
-                yield ti
+        pages = self._pages(method, dict(dag_id=dag_id, dag_run_id=run_id, **filters), paging)
+        for items in pages:
+            tis = [adapter.task_instance(raw) for raw in items]
+            keys = {(ti.dag_id, ti.run_id, ti.task_id, ti.map_index) for ti in tis}
+            if len(keys) == len(tis) and seen.isdisjoint(keys):  # no repeat: the usual page
+                seen |= keys
+                yield from tis
+                continue
+            for ti in tis:  # offset pages of an unordered listing may repeat one
+                key = (ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
+                if key not in seen:
+                    seen.add(key)
+                    yield ti
 
     def iter_dags(self, **filters: Any) -> Iterator[Dag]:
         """Every DAG the server has parsed, as :class:`Dag`; keywords go to the generated
@@ -280,5 +311,11 @@ class _PagingWorkflows(_WorkflowBase):
 
     def _iter_dags(self, filters: dict[str, Any]) -> Iterator[Dag]:
         adapter = self._adapter()
-        for raw in self.paginate(adapter.api("DAGApi").get_dags, **filters):
-            yield adapter.dag(raw)
+        for items in self._pages(adapter.dags_method(checked=_only_paging(filters)), filters):
+            yield from [adapter.dag(raw) for raw in items]
+
+
+def _only_paging(filters: Mapping[str, Any]) -> bool:
+    """No filter but ``limit`` and ``offset`` (checked here): the generated method's own
+    validation of the caller's arguments is not needed."""
+    return filters.keys() <= {"limit", "offset", "cursor"}

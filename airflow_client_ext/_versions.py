@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import Enum
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -46,9 +46,10 @@ from urllib.parse import quote
 
 from ._http import Request, safe_path
 from ._logs import Render, read_log
+from ._reads import Operation
 from ._writes import BULK_BYTES, BULK_ITEMS, Batch, Entity, Write, invalid, write_bulk, write_each
 from .errors import InvalidArgumentError
-from .models import MASK, Dag, DagRun, Health, TaskInstance, utc
+from .models import MASK, Dag, DagRun, Health, TaskInstance, from_fields, utc
 
 if TYPE_CHECKING:
     from .client import AirflowClient
@@ -178,10 +179,29 @@ class VersionAdapter:
 
     def __init__(self, client: AirflowClient) -> None:
         self.client = client
+        self._operations: dict[tuple[str, str], Operation] = {}
 
     # -- helpers ----------------------------------------------------------------------------
     def api(self, name: str) -> Any:
         return self.client.api(name)
+
+    def operation(self, api: str, name: str) -> Operation:
+        """A generated GET to call with arguments the workflow has checked (see
+        :mod:`._reads`), made once per adapter."""
+        made = self._operations.get((api, name))
+        if made is None:
+            made = Operation(self.api(api), name, self.client.transport)
+            self._operations[(api, name)] = made
+        return made
+
+    def read(self, api: str, operation: str, **arguments: Any) -> Any:
+        """The model a generated GET answers, for arguments the workflow has checked."""
+        return self.operation(api, operation)(**arguments)
+
+    def listing(self, api: str, name: str, checked: bool) -> Callable[..., Any]:
+        """A generated list method: the lean call where every argument was checked here,
+        the generated method (which validates them) where the caller adds filters."""
+        return self.operation(api, name) if checked else getattr(self.api(api), name)
 
     def model(self, name: str) -> Any:
         return getattr(self.client.generated, name)
@@ -198,20 +218,20 @@ class VersionAdapter:
 
     # -- DAGs -------------------------------------------------------------------------------
     def get_dag(self, dag_id: str) -> Dag:
-        return self.dag(self.api("DAGApi").get_dag(dag_id))
+        return self.dag(self.read("DAGApi", "get_dag", dag_id=dag_id))
 
     def dag(self, raw: Any) -> Dag:
-        return Dag(
-            dag_id=str(raw.dag_id),
-            is_paused=raw.is_paused,
-            is_active=self._is_active(raw),
-            fileloc=raw.fileloc,
-            description=raw.description,
-            tags=tuple(t.name for t in raw.tags or () if t is not None and t.name),
-            owners=tuple(raw.owners or ()),
-            has_import_errors=raw.has_import_errors,
-            raw=raw,
-        )
+        return from_fields(Dag, {
+            "dag_id": str(raw.dag_id),
+            "is_paused": raw.is_paused,
+            "is_active": self._is_active(raw),
+            "fileloc": raw.fileloc,
+            "description": raw.description,
+            "tags": tuple(t.name for t in raw.tags or () if t is not None and t.name),
+            "owners": tuple(raw.owners or ()),
+            "has_import_errors": raw.has_import_errors,
+            "raw": raw,
+        })  # fmt: skip
 
     def _is_active(self, raw: Any) -> bool | None:
         raise NotImplementedError
@@ -237,50 +257,60 @@ class VersionAdapter:
         raise NotImplementedError
 
     def get_run(self, dag_id: str, run_id: str) -> DagRun:
-        return self.run(self.api(self.run_api).get_dag_run(dag_id, run_id))
+        return self.run(self.read(self.run_api, "get_dag_run", dag_id=dag_id, dag_run_id=run_id))
 
     def run(self, raw: Any) -> DagRun:
         raise NotImplementedError
 
-    def runs_method(self) -> Callable[..., Any]:
-        return self.api(self.run_api).get_dag_runs  # type: ignore[no-any-return]
+    def runs_method(self, checked: bool = False) -> Callable[..., Any]:
+        return self.listing(self.run_api, "get_dag_runs", checked)
 
     def clear(self, dag_id: str, run_id: str, only_failed: bool) -> None:
         raise NotImplementedError
 
     # -- task instances ---------------------------------------------------------------------
-    def task_instances_method(self) -> Callable[..., Any]:
-        return self.api("TaskInstanceApi").get_task_instances  # type: ignore[no-any-return]
+    def task_instances_method(self, checked: bool = False) -> Callable[..., Any]:
+        return self.listing("TaskInstanceApi", "get_task_instances", checked)
+
+    def dags_method(self, checked: bool = False) -> Callable[..., Any]:
+        return self.listing("DAGApi", "get_dags", checked)
 
     def get_task_instance(
         self, dag_id: str, run_id: str, task_id: str, map_index: int
     ) -> TaskInstance:
-        api = self.api("TaskInstanceApi")
+        ids = {"dag_id": dag_id, "dag_run_id": run_id, "task_id": task_id}
         if map_index < 0:
-            return self.task_instance(api.get_task_instance(dag_id, run_id, task_id))
-        return self.task_instance(api.get_mapped_task_instance(dag_id, run_id, task_id, map_index))
+            return self.task_instance(self.read("TaskInstanceApi", "get_task_instance", **ids))
+        raw = self.read("TaskInstanceApi", "get_mapped_task_instance", **ids, map_index=map_index)
+        return self.task_instance(raw)
 
     def task_instance(self, raw: Any) -> TaskInstance:
-        state = enum_value(raw.state)
-        return TaskInstance(
-            dag_id=str(raw.dag_id),
-            run_id=str(raw.dag_run_id),
-            task_id=str(raw.task_id),
-            map_index=raw.map_index if raw.map_index is not None else -1,
-            try_number=raw.try_number or 0,
-            state=None if state in (None, "none", "") else str(state),
-            start_date=utc(raw.start_date),
-            end_date=utc(raw.end_date),
-            duration=raw.duration,
-            max_tries=raw.max_tries,
-            operator=raw.operator,
-            hostname=raw.hostname or None,
-            pool=raw.pool,
-            queue=raw.queue,
-            note=raw.note,
-            rendered_map_index=raw.rendered_map_index,
-            raw=raw,
-        )
+        # a listing makes one per item: the fields are read from the model's __dict__ and the
+        # result made without its __init__ (models.from_fields)
+        f = raw.__dict__
+        state = f["state"]
+        if state is not None and state.__class__ is not str:
+            state = enum_value(state)
+        map_index = f["map_index"]
+        return from_fields(TaskInstance, {
+            "dag_id": str(f["dag_id"]),
+            "run_id": str(f["dag_run_id"]),
+            "task_id": str(f["task_id"]),
+            "map_index": map_index if map_index is not None else -1,
+            "try_number": f["try_number"] or 0,
+            "state": None if state in (None, "none", "") else str(state),
+            "start_date": utc(f["start_date"]),
+            "end_date": utc(f["end_date"]),
+            "duration": f["duration"],
+            "max_tries": f["max_tries"],
+            "operator": f["operator"],
+            "hostname": f["hostname"] or None,
+            "pool": f["pool"],
+            "queue": f["queue"],
+            "note": f["note"],
+            "rendered_map_index": f["rendered_map_index"],
+            "raw": raw,
+        })  # fmt: skip
 
     #: how a structured log line becomes text; None: the endpoint sends text
     log_render: ClassVar[Render | None] = None
@@ -422,21 +452,21 @@ class V1Adapter(VersionAdapter):
         return self.run(self.api(self.run_api).post_dag_run(dag_id, body))
 
     def run(self, raw: Any) -> DagRun:
-        return DagRun(
-            dag_id=str(raw.dag_id),
-            run_id=str(raw.dag_run_id),
-            state=str(enum_value(raw.state)),
-            logical_date=utc(raw.logical_date or raw.execution_date),
-            start_date=utc(raw.start_date),
-            end_date=utc(raw.end_date),
-            queued_at=None,  # not in the /api/v1 model
-            data_interval_start=utc(raw.data_interval_start),
-            data_interval_end=utc(raw.data_interval_end),
-            run_type=raw.run_type,
-            conf=dict(raw.conf or {}),
-            note=raw.note,
-            raw=raw,
-        )
+        return from_fields(DagRun, {
+            "dag_id": str(raw.dag_id),
+            "run_id": str(raw.dag_run_id),
+            "state": str(enum_value(raw.state)),
+            "logical_date": utc(raw.logical_date or raw.execution_date),
+            "start_date": utc(raw.start_date),
+            "end_date": utc(raw.end_date),
+            "queued_at": None,  # not in the /api/v1 model
+            "data_interval_start": utc(raw.data_interval_start),
+            "data_interval_end": utc(raw.data_interval_end),
+            "run_type": raw.run_type,
+            "conf": dict(raw.conf or {}),
+            "note": raw.note,
+            "raw": raw,
+        })  # fmt: skip
 
     def clear(self, dag_id: str, run_id: str, only_failed: bool) -> None:
         if only_failed:
@@ -570,21 +600,56 @@ class V2Adapter(VersionAdapter):
         return self.run(self.api(self.run_api).trigger_dag_run(dag_id, body))
 
     def run(self, raw: Any) -> DagRun:
-        return DagRun(
-            dag_id=str(raw.dag_id),
-            run_id=str(raw.dag_run_id),
-            state=str(enum_value(raw.state)),
-            logical_date=utc(raw.logical_date),
-            start_date=utc(raw.start_date),
-            end_date=utc(raw.end_date),
-            queued_at=utc(raw.queued_at),
-            data_interval_start=utc(raw.data_interval_start),
-            data_interval_end=utc(raw.data_interval_end),
-            run_type=enum_value(raw.run_type),
-            conf=dict(raw.conf or {}),
-            note=raw.note,
-            raw=raw,
-        )
+        return from_fields(DagRun, {
+            "dag_id": str(raw.dag_id),
+            "run_id": str(raw.dag_run_id),
+            "state": str(enum_value(raw.state)),
+            "logical_date": utc(raw.logical_date),
+            "start_date": utc(raw.start_date),
+            "end_date": utc(raw.end_date),
+            "queued_at": utc(raw.queued_at),
+            "data_interval_start": utc(raw.data_interval_start),
+            "data_interval_end": utc(raw.data_interval_end),
+            "run_type": enum_value(raw.run_type),
+            "conf": dict(raw.conf or {}),
+            "note": raw.note,
+            "raw": raw,
+        })  # fmt: skip
+
+    def task_instance(self, raw: Any) -> TaskInstance:
+        # the mapping of the base class, for a TaskInstanceResponse: its ids and map_index
+        # are required strings and an int, its dates datetimes, its state a member (or a
+        # newer server's value, kept by the enum): a listing makes one per item
+        f = raw.__dict__
+        state = f["state"]
+        if state is not None:
+            state = state._value_
+            if state in ("none", ""):
+                state = None
+        start, end = f["start_date"], f["end_date"]
+        if start is not None and start.tzinfo is None:
+            start = start.replace(tzinfo=timezone.utc)
+        if end is not None and end.tzinfo is None:
+            end = end.replace(tzinfo=timezone.utc)
+        return from_fields(TaskInstance, {
+            "dag_id": f["dag_id"],
+            "run_id": f["dag_run_id"],
+            "task_id": f["task_id"],
+            "map_index": f["map_index"],
+            "try_number": f["try_number"] or 0,
+            "state": state,
+            "start_date": start,
+            "end_date": end,
+            "duration": f["duration"],
+            "max_tries": f["max_tries"],
+            "operator": f["operator"],
+            "hostname": f["hostname"] or None,
+            "pool": f["pool"],
+            "queue": f["queue"],
+            "note": f["note"],
+            "rendered_map_index": f["rendered_map_index"],
+            "raw": raw,
+        })  # fmt: skip
 
     def clear(self, dag_id: str, run_id: str, only_failed: bool) -> None:
         body = self.model("DAGRunClearBody")(dry_run=False, only_failed=only_failed)
@@ -782,5 +847,9 @@ ADAPTERS: dict[str, type[VersionAdapter]] = {"v1": V1Adapter, "v2": V2Adapter}
 
 
 def adapter_for(client: AirflowClient) -> VersionAdapter:
-    """The adapter of the client's API version (detecting it if needed)."""
-    return ADAPTERS[client.api_version](client)
+    """The adapter of the client's API version (detecting it if needed), made once per
+    client: it keeps the client's generated operations at hand."""
+    adapter = client.__dict__.get("_wf_adapter")
+    if adapter is None or adapter.api_version != client.api_version:
+        adapter = client.__dict__["_wf_adapter"] = ADAPTERS[client.api_version](client)
+    return adapter

@@ -396,6 +396,10 @@ def _check_options(retry: Any, timeout: Any) -> None:
 _GATED: dict[Any, type] = {}
 
 
+#: values the generated ``sanitize_for_serialization`` returns as they are
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _version_gated(api_client_class: Any) -> type:
     """The generated ``ApiClient`` class, refusing (before anything is sent) an operation
     that :data:`features.OPERATIONS` says the server's version does not have, and turning a
@@ -409,8 +413,22 @@ def _version_gated(api_client_class: Any) -> type:
                 features.require_operation(server_version, method, resource_path)
             return api_client_class.param_serialize(self, method, resource_path, *a, **kw)
 
+        def sanitize_for_serialization(self: Any, obj: Any) -> Any:
+            # what the generated one gives for a plain value (itself) and for a plain dict
+            # or list (the same container of sanitized values), without its isinstance
+            # checks; anything else is the generated one's
+            kind = obj.__class__
+            if kind in _PLAIN:
+                return obj
+            if kind is dict:
+                return {key: sanitize_for_serialization(self, v) for key, v in obj.items()}
+            if kind is list:
+                return [sanitize_for_serialization(self, v) for v in obj]
+            return api_client_class.sanitize_for_serialization(self, obj)
+
         gated = type(api_client_class.__name__, (api_client_class,), {
             "param_serialize": param_serialize,
+            "sanitize_for_serialization": sanitize_for_serialization,
             **checked_methods(api_client_class),
             "__doc__": _version_gated.__doc__,
         })  # fmt: skip

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 #: Run states after which nothing changes on its own.
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
@@ -30,16 +30,30 @@ def utc(value: datetime | str | None) -> datetime | None:
 
     A naive value is taken as UTC (Airflow stores UTC); ``None`` and ``""`` give ``None``.
     """
-    if value is None or value == "":
+    if value is None:
         return None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        value = datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
+    if isinstance(value, datetime):  # first: the common case, an aware datetime, is kept
+        return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    if value == "":
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+
+
+_Result = TypeVar("_Result")
+
+
+def from_fields(cls: type[_Result], fields: dict[str, Any]) -> _Result:
+    """An instance of one of the result classes below from a dict of *all* its fields,
+    already converted (aware datetimes, plain strings): what its ``__init__`` makes, without
+    the ``object.__setattr__`` per field of a frozen dataclass. The adapters of
+    :mod:`airflow_client_ext._versions` make thousands of them per listing."""
+    made = object.__new__(cls)
+    object.__setattr__(made, "__dict__", fields)
+    return made
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ logging with redaction and the mapping of answers to the typed errors of
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import platform
@@ -42,8 +43,7 @@ from ._body import (
     BodyTooLarge,
     body_seconds,
     iter_body,
-    preloaded,
-    read_body,
+    load_body,
 )
 from ._http import (
     SENSITIVE_HEADERS,
@@ -360,33 +360,20 @@ class Transport:
     def _urlopen(
         self, request: Request, auth: Auth, timeout: urllib3.Timeout, preload_content: bool
     ) -> urllib3.BaseHTTPResponse:
-        sensitive = SENSITIVE_HEADERS | auth.sensitive_headers
         request.headers.setdefault("User-Agent", self.user_agent)  # logins made by flows too
         # urllib3 follows redirects only; it drops secret headers when the host changes
-        max_redirects = self.max_redirects if request.follow_redirects else 0
-        redirects = Retry(
-            total=max_redirects,
-            connect=0,
-            read=0,
-            status=0,
-            other=0,
-            redirect=max_redirects,
-            raise_on_redirect=False,
-            # else urllib3 takes a 413/429/503 with Retry-After to a GET or PUT for a status
-            # retry and, with status=0, raises "too many 503 error responses" (no answer)
-            respect_retry_after_header=False,
-            raise_on_status=False,
-            remove_headers_on_redirect=sensitive,
+        redirects = _redirect_policy(
+            self.max_redirects if request.follow_redirects else 0, auth.sensitive_headers
         )
         self._shared.stats.requests += 1
-        started = time.monotonic()
-        read_seconds = body_seconds(self.max_body_seconds, timeout)
-        if logger.isEnabledFor(logging.DEBUG):
+        debug = logger.isEnabledFor(logging.DEBUG)
+        if debug:
+            started = time.monotonic()
             logger.debug(
                 "%s %s headers=%s",
                 request.method,
                 safe_url(request.url),
-                redact_headers(request.headers, sensitive),
+                redact_headers(request.headers, SENSITIVE_HEADERS | auth.sensitive_headers),
             )
         extra: dict[str, Any] = {}
         if request.fields:
@@ -404,22 +391,22 @@ class Transport:
             )
             if preload_content:
                 success = 200 <= response.status < 300
-                data = read_body(
+                response = load_body(
                     response,
                     max_bytes=self.max_body_bytes if success else ERROR_BODY_PREFIX,
-                    seconds=read_seconds,
+                    seconds=body_seconds(self.max_body_seconds, timeout),
                     prefix=not success,
                 )
-                response = preloaded(response, data)
         except MaxRetryError as exc:
             raise (exc.reason or exc) from None
-        logger.debug(
-            "%s %s -> %s in %.0f ms",
-            request.method,
-            safe_path(request.url),
-            response.status,
-            (time.monotonic() - started) * 1000,
-        )
+        if debug:
+            logger.debug(
+                "%s %s -> %s in %.0f ms",
+                request.method,
+                safe_path(request.url),
+                response.status,
+                (time.monotonic() - started) * 1000,
+            )
         return response
 
     def _manager_for(self, url: str) -> urllib3.PoolManager:
@@ -620,6 +607,28 @@ class Transport:
             self._shared.v1_credentials_verified = True
             return True
         return False
+
+
+@functools.lru_cache(maxsize=64)
+def _redirect_policy(max_redirects: int, auth_sensitive: frozenset[str]) -> Retry:
+    """The urllib3 Retry of one request: redirects only (the loop of :meth:`Transport.send`
+    does the retrying), dropping the sensitive headers (ours and the auth's) on a redirect to
+    another host. urllib3 never changes a Retry (each step makes a new one), so one serves
+    every request."""
+    return Retry(
+        total=max_redirects,
+        connect=0,
+        read=0,
+        status=0,
+        other=0,
+        redirect=max_redirects,
+        raise_on_redirect=False,
+        # else urllib3 takes a 413/429/503 with Retry-After to a GET or PUT for a status
+        # retry and, with status=0, raises "too many 503 error responses" (no answer)
+        respect_retry_after_header=False,
+        raise_on_status=False,
+        remove_headers_on_redirect=SENSITIVE_HEADERS | auth_sensitive,
+    )
 
 
 def _trigger_run_id(request: Request) -> str | None:

@@ -12,7 +12,8 @@ Runs, one after the other (each starts its own servers and stops them; never two
 - ``migrate.py --variables-only``: 2000 variables migrated 3.3.2 -> 3.3.2 and 2.11.2 ->
   2.11.2 (the harness's one server worker; 2.11.2 also with Airflow's default 4);
 - ``trigger_and_wait.py``: from a run's end to ``trigger_and_wait``'s return on 2.11.2 and
-  3.3.2.
+  3.3.2;
+- ``backfill.py``: a 30-day backfill of a quick ``@daily`` DAG on 2.11.2 and 3.3.2.
 
 Each script ends with a ``bench-json {...}`` line (``typed-bench`` for typed.py); the table is
 made from those. ``--results FILE`` writes the table with the machine and the date, as
@@ -93,6 +94,15 @@ def rows(docs: dict[str, list[dict[str, Any]]]) -> list[tuple[str, str, str]]:
                             f"one GET {server['get_ms']:.0f} ms",
                         )
                     )
+    for doc in docs.get("backfill", []):
+        for server in doc["servers"]:
+            table.append(
+                (
+                    f"30-day backfill {server['version']} ({server['runs']} runs)",
+                    f"{server['total_s']:.0f} s to the last run's end",
+                    f"runs made in {server['created_s']:.1f} s",
+                )
+            )
     return table
 
 
@@ -138,6 +148,7 @@ def main() -> None:
                 "--json", *extra,
             )  # fmt: skip
         collect("trigger_and_wait.py", "--json")
+        collect("backfill.py", "--json")
     table = render(rows(docs))
     print(f"\n{machine()}\n{table}")
     if args.results:

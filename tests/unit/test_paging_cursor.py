@@ -75,7 +75,7 @@ class FakeAdapter:
     def __init__(self, runs: FakeRuns) -> None:
         self.runs = runs
 
-    def runs_method(self) -> Any:
+    def runs_method(self, checked: bool = False) -> Any:
         return self.runs.get_dag_runs
 
     def run(self, raw: Any) -> DagRun:

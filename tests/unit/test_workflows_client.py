@@ -148,7 +148,7 @@ class FakeAdapter:
         self.reads += 1
         return DagRun(dag_id=dag_id, run_id=run_id, state=state)
 
-    def task_instances_method(self) -> Any:
+    def task_instances_method(self, checked: bool = False) -> Any:
         def method(dag_id: str, dag_run_id: str, limit: int = 100, offset: int = 0) -> Any:
             index = min(self.reads - 1, len(self.ti_states) - 1)
             items = [
@@ -383,3 +383,39 @@ def test_airflow3_models_map_to_neutral_types(v2: ModuleType) -> None:
     )
     assert run.queued_at == datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert run.note == "n"
+
+
+class RepeatingAdapter(FakeAdapter):
+    """A listing that repeats items, within a page and across pages (an unordered one)."""
+
+    PAGES: ClassVar[list[list[str]]] = [["a", "b", "a"], ["c", "b[1]", "b"], ["d"]]
+
+    def __init__(self) -> None:
+        super().__init__(["running"])
+        self.checked: list[bool] = []
+
+    def task_instances_method(self, checked: bool = False) -> Any:
+        self.checked.append(checked)
+
+        def method(
+            dag_id: str, dag_run_id: str, limit: int = 100, offset: int = 0, **_: Any
+        ) -> Any:
+            keys = self.PAGES[offset // 3] if offset // 3 < len(self.PAGES) else []
+            items = [
+                {"task_id": k.split("[")[0], "map_index": _index(k), "state": f"#{offset + i}"}
+                for i, k in enumerate(keys)
+            ]
+            return _Page(items, 7)
+
+        return method
+
+
+def test_task_instances_are_listed_once_each_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    made = client()
+    adapter = RepeatingAdapter()
+    use(made, adapter, monkeypatch)  # type: ignore[arg-type]
+    tis = list(made.iter_task_instances("d", "r", limit=3))
+    assert [ti.key for ti in tis] == ["a", "b", "c", "b[1]", "d"]
+    assert [ti.state for ti in tis] == ["#0", "#1", "#3", "#4", "#6"]  # the first one seen
+    list(made.iter_task_instances("d", "r", pool=["p"]))
+    assert adapter.checked == [True, False]  # a caller's filter: the generated method
