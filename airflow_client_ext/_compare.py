@@ -27,14 +27,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ._versions import (
-    CONNECTION_FIELDS,
-    POOL_FIELDS,
-    VARIABLE_FIELDS,
-    VersionAdapter,
-    has_mask,
-    masked_keys,
-)
+from ._masks import has_mask, masked_keys
+from ._versions import CONNECTION_FIELDS, POOL_FIELDS, VARIABLE_FIELDS, VersionAdapter
 from ._writes import Failure, Write
 from .models import ConfigItem
 

@@ -18,7 +18,8 @@ from typing import Any
 from . import _checks
 from ._compare import KINDS, Kind, Words, desired, differing, normal, sync
 from ._http import safe_url
-from ._versions import CONNECTION_FIELDS, has_mask, masked_keys
+from ._masks import has_mask, masked_keys
+from ._versions import CONNECTION_FIELDS
 from ._workflow_base import _WorkflowBase
 from ._writes import Failure
 from .errors import InvalidArgumentError

@@ -7,7 +7,7 @@ instead, straight from the transport (same auth, retries of the request, typed e
 - Airflow 2 (``/api/v1``): ``Accept: text/plain``; the body is the log.
 - Airflow 3 (``/api/v2``): ``Accept: application/x-ndjson``; the server streams one JSON
   document per log line (a structured message, rendered as
-  :func:`~airflow_client_ext._versions.render_log_message` renders the JSON form's lines;
+  :func:`render_log_message` renders the JSON form's lines;
   a line that is not JSON is kept as it is). A server that answers the JSON form anyway
   (``{"content": [...], "continuation_token": ...}``) is read whole within
   ``max_body_bytes`` and rendered the same way.
@@ -26,7 +26,7 @@ import contextlib
 import io
 import json
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -171,4 +171,60 @@ def _json_content(
     return content if isinstance(content, list) else [content or ""]
 
 
-__all__ = ["TAIL_BYTES", "read_log"]
+def render_log_message(message: Any) -> str:
+    """One line (or a few, for an error) of text from an Airflow 3 structured log message
+    (a ``StructuredLogMessage``, a dict of the same shape, or a plain string)."""
+    if message is None:
+        return ""
+    if isinstance(message, str):
+        return message
+    if isinstance(message, Mapping):
+        fields = dict(message)
+    else:
+        fields = dict(getattr(message, "additional_properties", None) or {})
+        fields["event"] = getattr(message, "event", "")
+        fields["timestamp"] = getattr(message, "timestamp", None)
+    event = str(fields.pop("event", "") or "")
+    timestamp = fields.pop("timestamp", None)
+    level = fields.pop("level", None)
+    logger = fields.pop("logger", None)
+    errors = fields.pop("error_detail", None)
+    # where the line came from, and the task instance's own identity (the same on every line)
+    for noise in (
+        "filename", "lineno", "chan", "logger_name",
+        "ti_id", "dag_id", "task_id", "run_id", "map_index", "try_number",
+    ):  # fmt: skip
+        fields.pop(noise, None)
+    head = []
+    if timestamp:
+        stamp = timestamp.isoformat() if isinstance(timestamp, datetime) else str(timestamp)
+        head.append(f"[{stamp}]")
+    if logger:
+        head.append(f"{{{logger}}}")
+    if level:
+        head.append(str(level).upper())
+    line = " ".join(head)
+    line = f"{line} - {event}" if line else event
+    if fields:
+        line += " " + " ".join(f"{k}={_short(v)}" for k, v in fields.items())
+    lines = [line]
+    for error in errors if isinstance(errors, list) else []:
+        if not isinstance(error, Mapping):
+            continue
+        lines.append("Traceback (most recent call last):")
+        for frame in error.get("frames") or []:
+            if isinstance(frame, Mapping):
+                lines.append(
+                    f'  File "{frame.get("filename")}", line {frame.get("lineno")}, '
+                    f"in {frame.get('name')}"
+                )
+        lines.append(f"{error.get('exc_type')}: {error.get('exc_value')}")
+    return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+__all__ = ["TAIL_BYTES", "read_log", "render_log_message"]

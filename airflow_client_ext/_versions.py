@@ -36,7 +36,6 @@ The workflows in :mod:`airflow_client_ext.workflows` never test the version them
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from enum import Enum
@@ -45,11 +44,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from ._http import Request, safe_path
-from ._logs import Render, read_log
+from ._logs import Render, read_log, render_log_message
+from ._masks import has_mask
 from ._reads import Operation
 from ._writes import BULK_BYTES, BULK_ITEMS, Batch, Entity, Write, invalid, write_bulk, write_each
 from .errors import InvalidArgumentError
-from .models import MASK, Dag, DagRun, Health, TaskInstance, from_fields, utc
+from .models import Dag, DagRun, Health, TaskInstance, from_fields, utc
 
 if TYPE_CHECKING:
     from .client import AirflowClient
@@ -73,95 +73,6 @@ CONNECTION_FIELDS = (
 def enum_value(value: Any) -> Any:
     """``DagRunState.SUCCESS`` -> ``"success"``; anything else unchanged."""
     return value.value if isinstance(value, Enum) else value
-
-
-def render_log_message(message: Any) -> str:
-    """One line (or a few, for an error) of text from an Airflow 3 structured log message
-    (a ``StructuredLogMessage``, a dict of the same shape, or a plain string)."""
-    if message is None:
-        return ""
-    if isinstance(message, str):
-        return message
-    if isinstance(message, Mapping):
-        fields = dict(message)
-    else:
-        fields = dict(getattr(message, "additional_properties", None) or {})
-        fields["event"] = getattr(message, "event", "")
-        fields["timestamp"] = getattr(message, "timestamp", None)
-    event = str(fields.pop("event", "") or "")
-    timestamp = fields.pop("timestamp", None)
-    level = fields.pop("level", None)
-    logger = fields.pop("logger", None)
-    errors = fields.pop("error_detail", None)
-    # where the line came from, and the task instance's own identity (the same on every line)
-    for noise in (
-        "filename", "lineno", "chan", "logger_name",
-        "ti_id", "dag_id", "task_id", "run_id", "map_index", "try_number",
-    ):  # fmt: skip
-        fields.pop(noise, None)
-    head = []
-    if timestamp:
-        stamp = timestamp.isoformat() if isinstance(timestamp, datetime) else str(timestamp)
-        head.append(f"[{stamp}]")
-    if logger:
-        head.append(f"{{{logger}}}")
-    if level:
-        head.append(str(level).upper())
-    line = " ".join(head)
-    line = f"{line} - {event}" if line else event
-    if fields:
-        line += " " + " ".join(f"{k}={_short(v)}" for k, v in fields.items())
-    lines = [line]
-    for error in errors if isinstance(errors, list) else []:
-        if not isinstance(error, Mapping):
-            continue
-        lines.append("Traceback (most recent call last):")
-        for frame in error.get("frames") or []:
-            if isinstance(frame, Mapping):
-                lines.append(
-                    f'  File "{frame.get("filename")}", line {frame.get("lineno")}, '
-                    f"in {frame.get('name')}"
-                )
-        lines.append(f"{error.get('exc_type')}: {error.get('exc_value')}")
-    return "\n".join(lines)
-
-
-def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= 200 else text[:200] + "..."
-
-
-def has_mask(value: Any) -> bool:
-    """True if a value (or a JSON document in a string) holds the API's mask ``***``."""
-    if value is None:
-        return False
-    if isinstance(value, str):
-        if value == MASK:
-            return True
-        if MASK not in value:
-            return False
-        try:
-            return has_mask(json.loads(value)) if value.strip()[:1] in "[{" else False
-        except ValueError:
-            return False
-    if isinstance(value, Mapping):
-        return any(has_mask(v) for v in value.values())
-    if isinstance(value, list):
-        return any(has_mask(v) for v in value)
-    return False
-
-
-def masked_keys(extra: str | None) -> list[str]:
-    """The keys of a connection's ``extra`` JSON whose values the API masked."""
-    if not extra:
-        return []
-    try:
-        doc = json.loads(extra)
-    except ValueError:
-        return [] if not has_mask(extra) else ["(extra)"]
-    if not isinstance(doc, Mapping):
-        return []
-    return sorted(str(k) for k, v in doc.items() if has_mask(v))
 
 
 def _without_none(item: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:

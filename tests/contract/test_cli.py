@@ -494,3 +494,33 @@ def test_export_then_import_dry_run(dags: AirflowInstance, variable: str, tmp_pa
     # nothing was written
     assert dags.api("GET", f"variables/{variable}")["value"] == "original"
     assert dags.request("GET", f"variables/{new_key}").status == 404
+
+
+def test_backfill_dry_run_then_wait_exits_0_and_runs_by_prefix(dags: AirflowInstance) -> None:
+    """``backfill`` on the real server: the dry run's dates, a waited backfill of two days,
+    then ``runs --prefix`` listing them (Airflow 2: the client's names; 3: the server's)."""
+    dags.wait_for_dag("backfill_daily", timeout=240)
+    span = ("backfill_daily", "--from", "2026-09-01", "--to", "2026-09-02")
+    dry = run_cli(dags, "backfill", *span, "--dry-run")
+    assert dry.code == 0, dry
+    assert dry.stdout.splitlines()[0].startswith("backfill_daily: 2 dates, would create 2"), dry
+    made = run_cli(
+        dags, "--json", "backfill", *span, "--wait", "--unpause", "--timeout", "600", timeout=700
+    )
+    try:
+        assert made.code == 0, made
+        doc = json.loads(made.stdout)
+        assert doc["dates"] == ["2026-09-01T00:00:00+00:00", "2026-09-02T00:00:00+00:00"]
+        assert [run["state"] for run in doc["runs"]] == ["success", "success"]
+        run_ids = [run["run_id"] for run in doc["runs"]]
+        prefix = "batch_" if dags.api_version == "v1" else "backfill__"
+        listed = run_cli(dags, "--json", "runs", "backfill_daily", "--prefix", prefix)
+        assert listed.code == 0, listed
+        assert set(run_ids) <= {run["run_id"] for run in json.loads(listed.stdout)}
+        again = run_cli(dags, "backfill", *span)
+        assert again.code == 0, again
+        assert "create 0" in again.stdout.splitlines()[0], again
+    finally:
+        dags.request("PATCH", "dags/backfill_daily", {"is_paused": True})
+        for run_id in [r["run_id"] for r in json.loads(made.stdout or "{}").get("runs", [])]:
+            dags.request("DELETE", run_path("backfill_daily", run_id))

@@ -49,6 +49,7 @@ from airflow_client_ext.features import FEATURES, supports
 from airflow_client_ext.testing import AirflowInstance
 
 ECHO = "echo_conf"
+BACKFILL = "backfill_daily"
 RUNS_PAST_CAP = 105  # more than one page of the server's maximum_page_limit (100)
 
 
@@ -290,6 +291,39 @@ def _raw_run(client: AirflowClient, dag_id: str, index: int) -> str:
         body = generated.TriggerDAGRunPostBody(dag_run_id=run_id, logical_date=when, conf={})
         run_api(client).trigger_dag_run(dag_id, body)
     return run_id
+
+
+@pytest.mark.row("backfill: dry run, runs to success, a repeat makes none, prefix listing")
+def test_backfill(client: AirflowClient, record_property: Any) -> None:
+    """``backfill_daily`` over three days of 2026: the same dates on every minor; the runs
+    made where the server can take them (Airflow 2 from 2.9: a run's data interval; Airflow
+    3: the backfill API), found again by their run id prefix."""
+    client.wait_for_dag(BACKFILL, timeout=240)
+    first = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    dates = [first + timedelta(days=i) for i in range(3)]
+    dry = client.backfill(BACKFILL, "2026-03-01", "2026-03-03", dry_run=True)
+    assert list(dry.dates) == dates
+    if client.api_version == "v1" and not client.supports("trigger_data_interval"):
+        with pytest.raises(UnsupportedFeatureError, match="trigger_data_interval"):
+            client.backfill(BACKFILL, "2026-03-01", "2026-03-03", unpause=True)
+        record_property("matrix", f"dry run only: {_why_not('trigger_data_interval')}")
+        return
+    made = client.backfill(BACKFILL, "2026-03-01", "2026-03-03", unpause=True)
+    try:
+        assert list(made.created) == dates
+        done = client.wait_backfill(made, timeout=RUN_TIMEOUT * 3)
+        assert [run.state for run in done.runs] == ["success"] * 3
+        assert [run.logical_date for run in done.runs] == dates
+        again = client.backfill(BACKFILL, "2026-03-01", "2026-03-03")
+        assert again.created == ()
+        prefix = "batch_" if client.api_version == "v1" else "backfill__"
+        listed = {r.run_id for r in client.iter_dag_runs(BACKFILL, run_id_prefix=prefix)}
+        assert listed >= {run.run_id for run in done.runs}
+        assert all(run_id.startswith(prefix) for run_id in listed)
+    finally:
+        client.pause(BACKFILL)
+        for run in client.iter_dag_runs(BACKFILL):
+            run_api(client).delete_dag_run(BACKFILL, run.run_id)
 
 
 @pytest.mark.row("the version table answers without a request")

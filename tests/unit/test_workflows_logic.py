@@ -12,12 +12,9 @@ from decimal import Decimal
 import pytest
 
 from airflow_client_ext._config_io import _KINDS, _desired, _differing
-from airflow_client_ext._versions import (
-    CONNECTION_FIELDS,
-    has_mask,
-    masked_keys,
-    render_log_message,
-)
+from airflow_client_ext._logs import render_log_message
+from airflow_client_ext._masks import has_mask, masked_keys
+from airflow_client_ext._versions import CONNECTION_FIELDS
 from airflow_client_ext.errors import (
     AirflowClientError,
     DagRunFailedError,
