@@ -253,7 +253,8 @@ def test_wait_uses_the_servers_wait_stream_where_there_is_one(
     waits = [p for p in sent if p.split("?")[0].endswith("/wait")]
     if wf.api_version == "v2":  # Airflow 3.3: GET .../dagRuns/{id}/wait streams NDJSON
         path = f"/api/v2/dags/{QUICK}/dagRuns/{quote(run.run_id, safe='')}/wait"
-        assert waits == [f"{path}?interval=0.5"]
+        assert waits == [f"{path}?interval={wf.wait_stream_interval}"]  # 0.2 s by default
+        assert wf.wait_stream_interval == 0.2
         polled = wf.wait(QUICK, run.run_id, use_wait_endpoint=False)
         assert polled == run
     else:  # Airflow 2 has no such endpoint: polling, and a clear error if asked for it

@@ -115,14 +115,19 @@ MakeClient = Callable[..., AirflowClient]
 def make_client(
     airflow_server: AirflowInstance, fault_figures: FaultFigures
 ) -> Iterator[MakeClient]:
-    """``make_client(url, retry=..., timeout=...)``: an ``AirflowClient`` with ``TokenAuth``
-    for the server's admin; its transport counters go to the session's figures."""
+    """``make_client(url, retry=..., timeout=..., session=False)``: an ``AirflowClient`` with
+    ``TokenAuth`` for the server's admin; its transport counters go to the session's figures.
+
+    The tests count what crosses the proxy per API call, so by default the client sends basic
+    auth on every Airflow 2 request instead of logging in through the webserver's form
+    (``session=True`` for the tests of that login)."""
     made: list[AirflowClient] = []
 
     def make(url: str, **options: Any) -> AirflowClient:
         options.setdefault("retry", FAST_RETRY)
         options.setdefault("timeout", (5.0, 30.0))
-        auth = TokenAuth(airflow_server.username, airflow_server.password)
+        session = options.pop("session", False)
+        auth = TokenAuth(airflow_server.username, airflow_server.password, session=session)
         client = AirflowClient(url, auth=auth, trust_env=False, **options)
         made.append(client)
         return client
