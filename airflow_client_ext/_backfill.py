@@ -305,7 +305,8 @@ class _V2Backfills(_Strategy):
             "from_date": start.astimezone(timezone.utc),
             "to_date": end.astimezone(timezone.utc),
             "run_backwards": ask.run_backwards,
-            "dag_run_conf": ask.conf,
+            # 3.0.x refuses a null conf (422 "Input should be a valid dictionary")
+            "dag_run_conf": {} if ask.conf is None else ask.conf,
             "reprocess_behavior": self.adapter.model("ReprocessBehavior")(ask.reprocess),
         }
         if ask.max_active_runs is not None:
