@@ -9,11 +9,13 @@
 #   postgresql, postgresql-client: a throwaway PostgreSQL cluster as Airflow's database
 #     (Starship and migration tests)
 #   git: the matrix writes the client's commit into docs/compatibility.md
+#   tmux: the terminal test of `login` (tests/contract/test_cli_terminal.py) types into it
 # Usage: scripts/system-deps.sh [--check]   (--check: list what is missing, install nothing)
 set -euo pipefail
 packages=()
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 command -v git >/dev/null 2>&1 || packages+=(git)
+command -v tmux >/dev/null 2>&1 || packages+=(tmux)
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || packages+=(python3-venv)
 for pair in krb5kdc:krb5-kdc kadmin.local:krb5-admin-server kinit:krb5-user krb5-config:libkrb5-dev; do
     PATH="$PATH:/usr/sbin:/sbin" command -v "${pair%%:*}" >/dev/null 2>&1 || packages+=("${pair#*:}")
