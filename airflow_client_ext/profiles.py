@@ -32,7 +32,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,11 +39,6 @@ from typing import Any
 
 from . import _checks
 from .errors import ConfigurationError, InvalidSettingError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 logger = logging.getLogger(__name__)
 
@@ -206,6 +200,11 @@ class ProfilesFile:
 
 def read_profiles(environ: Mapping[str, str] | None = None) -> ProfilesFile:
     """The profiles file, checked (a missing file holds no profiles)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
     path = profiles_path(environ)
     try:
         with path.open("rb") as handle:
@@ -307,6 +306,8 @@ def remove_profile(name: str, environ: Mapping[str, str] | None = None) -> Path:
 
 
 def _write(path: Path, profiles: Mapping[str, Profile], default: str | None) -> None:
+    import tempfile
+
     import tomli_w
 
     document: dict[str, Any] = {}

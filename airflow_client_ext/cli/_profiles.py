@@ -42,14 +42,6 @@ def _profile_option(help_text: str) -> Callable[[F], F]:
     )
 
 
-def _use_profile(state: CliState, name: str | None) -> lib.Profile:
-    """The profile a command works on; the state then uses it for its settings."""
-    profile = lib.get_profile(name or state.profile, state.environ)
-    state.profile = profile.name
-    state._profile, state._profile_resolved = profile, True
-    return profile
-
-
 def _secret_info(profile: lib.Profile) -> dict[str, Any]:
     """What is known about the profile's stored secret; never the secret itself."""
     env = profile.environ()
@@ -219,7 +211,7 @@ def login(state: CliState, profile_name: str | None, from_stdin: bool) -> None:
     """
     from ..client import AirflowClient
 
-    profile = _use_profile(state, profile_name)
+    profile = state.use_profile(profile_name)
     env = state.settings()
     variable = lib.secret_variable(env)
     if variable is None:
@@ -238,12 +230,9 @@ def login(state: CliState, profile_name: str | None, from_stdin: bool) -> None:
         )
     state.password_stdin = state.password_stdin or from_stdin
     prompt = f"Password for {env['AIRFLOW_USERNAME']}" if kind == "password" else "Token"
-    secret = state._secret(variable, prompt, True)
-    assert secret is not None
-    state.secrets.append(secret)
+    secret = state.ask_secret(variable, prompt)
     env[variable] = secret
     client = AirflowClient.from_env(env)
-    state._client = client
     next(iter(client.iter_dags(limit=1)), None)  # one authenticated call, before storing
     user = lib.secret_user(profile.name, env)
     lib.store_secret(profile.name, user, secret)
@@ -269,7 +258,7 @@ def login(state: CliState, profile_name: str | None, from_stdin: bool) -> None:
 @pass_state
 def logout(state: CliState, profile_name: str | None) -> None:
     """Remove the profile's password (or token) from the OS keyring."""
-    profile = _use_profile(state, profile_name)
+    profile = state.use_profile(profile_name)
     env = state.settings()
     variable = lib.secret_variable(env)
     users = {lib.secret_user(profile.name, env), lib.secret_user(profile.name, profile.environ())}

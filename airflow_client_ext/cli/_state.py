@@ -108,6 +108,23 @@ class CliState:
             self._profile_resolved = True
         return self._profile
 
+    def use_profile(self, name: str | None) -> Profile:
+        """Makes ``name`` (else --profile, ``AIRFLOW_PROFILE`` or the default) the profile in
+        use, and returns it; an unknown name raises ProfileError (exit 2)."""
+        from .. import profiles
+
+        self._profile = profiles.get_profile(name or self.profile, self.environ)
+        self.profile, self._profile_resolved = self._profile.name, True
+        return self._profile
+
+    def ask_secret(self, variable: str, prompt: str) -> str:
+        """The password (``AIRFLOW_PASSWORD``) or token (``AIRFLOW_TOKEN``) from
+        --password-stdin, the environment or a hidden prompt; never from the keyring."""
+        secret = self._secret(variable, prompt, True)
+        assert secret is not None
+        self.secrets.append(secret)
+        return secret
+
     def has_server(self) -> bool:
         """Whether a URL is known: the option, the environment or a profile."""
         return bool(self.url) or self.active_profile() is not None
