@@ -197,6 +197,49 @@ class AirflowClient(Workflows):
             options["timeout"] = _checks.check_seconds("AIRFLOW_TIMEOUT", seconds, setting=True)
         return cls(url, **options)
 
+    @classmethod
+    def from_profile(
+        cls,
+        name: str | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        **options: Any,
+    ) -> AirflowClient:
+        """A client from a profile of ``profiles.toml`` (see :mod:`airflow_client_ext.profiles`).
+
+        ``name`` defaults to ``AIRFLOW_PROFILE``, then to the file's default. Each setting
+        comes from the keyword arguments, else the environment (the variables of
+        :meth:`from_env`), else the profile; the password (or token) from ``password=``
+        (``token=``, or an ``auth=`` object), else ``AIRFLOW_PASSWORD`` (``AIRFLOW_TOKEN``),
+        else the OS keyring (``airflow-client-ext login`` stores it there).
+        """
+        from .profiles import ProfileError, fill_secret, get_profile, profile_environ
+        from .profiles import secret_variable as needed
+
+        env = os.environ if environ is None else environ
+        profile = get_profile(name, env)
+        merged = profile_environ(profile, env)
+        for variable, value in (
+            ("AIRFLOW_USERNAME", username),
+            ("AIRFLOW_PASSWORD", password),
+            ("AIRFLOW_TOKEN", token),
+        ):
+            if value is not None:
+                merged[variable] = value
+        if "auth" not in options:
+            missing = fill_secret(profile.name, merged)
+            lacking = needed(merged)
+            if missing and lacking:
+                what = "password" if lacking == "AIRFLOW_PASSWORD" else "token"
+                raise ProfileError(
+                    f"profile {profile.name!r}: no {what}: pass it, set {lacking}, or store "
+                    f"it with `airflow-client-ext login -p {profile.name}` ({missing})"
+                )
+        return cls.from_env(merged, **options)
+
     def with_options(
         self,
         *,

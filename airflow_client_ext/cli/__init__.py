@@ -14,7 +14,8 @@ One module per concern: ``_root`` (the root group, its global options, exit code
 (error reports), ``_params`` (argument types and parsers), ``_exit`` (exit codes),
 ``_output`` (JSON, tables, progress); the commands: ``_runs`` (trigger, wait, runs, logs),
 ``_backfill`` (backfill, pause-/unpause-/cancel-backfill), ``_dags`` (pause, unpause),
-``_server`` (health, version), ``_config`` (export, import, migrate). The root group is
+``_server`` (health, version), ``_config`` (export, import, migrate), ``_profiles``
+(profiles list/add/remove/show, login, logout). The root group is
 defined first; importing the command modules below registers their commands on it.
 """
 
@@ -47,6 +48,7 @@ from ._state import CliState, pass_state
 from ._backfill import backfill
 from ._config import MIGRATE_KINDS, export_, import_, import_view, migrate_, migrate_view
 from ._dags import pause, unpause
+from ._profiles import login, logout, profiles
 from ._runs import DEFAULT_WAIT_TIMEOUT, follow, logs, newest_first, runs, trigger, wait
 from ._server import health, version
 
@@ -81,6 +83,8 @@ __all__ = [
     "health",
     "import_",
     "import_view",
+    "login",
+    "logout",
     "logs",
     "main",
     "migrate_",
@@ -90,6 +94,7 @@ __all__ = [
     "parse_datetime",
     "pass_state",
     "pause",
+    "profiles",
     "progress_for",
     "report_error",
     "runs",

@@ -74,9 +74,10 @@ Exit codes:
 Settings come from the options or from the environment that
 AirflowClient.from_env() reads: AIRFLOW_URL, AIRFLOW_USERNAME,
 AIRFLOW_PASSWORD, AIRFLOW_TOKEN, AIRFLOW_AUTH, AIRFLOW_API_VERSION,
-AIRFLOW_TIMEOUT, AIRFLOW_CA_BUNDLE, AIRFLOW_VERIFY=false. A password is
-never taken on the command line: AIRFLOW_PASSWORD, --password-stdin, or a
-hidden prompt on a terminal.
+AIRFLOW_TIMEOUT, AIRFLOW_CA_BUNDLE, AIRFLOW_VERIFY=false; then from the
+profile (-p NAME, or the default one of profiles.toml). A password is
+never taken on the command line: AIRFLOW_PASSWORD, --password-stdin, the
+OS keyring (`login`), or a hidden prompt on a terminal.
 """
 
 
@@ -92,6 +93,15 @@ hidden prompt on a terminal.
     show_envvar=True,
     metavar="URL",
     help="Base URL of the Airflow server (with its path prefix behind a proxy).",
+)
+@click.option(
+    "--profile",
+    "-p",
+    envvar="AIRFLOW_PROFILE",
+    show_envvar=True,
+    metavar="NAME",
+    help="Use the settings of this profile (see `profiles`); the options and the environment "
+    "override them. Without a URL, the default profile applies.",
 )
 @click.option(
     "--username",
@@ -146,6 +156,7 @@ hidden prompt on a terminal.
 def cli(
     ctx: click.Context,
     url: str | None,
+    profile: str | None,
     username: str | None,
     auth: str | None,
     api_version: str | None,
@@ -159,6 +170,7 @@ def cli(
     (/api/v1) and Airflow 3 (/api/v2) alike."""
     state = CliState(
         url=url,
+        profile=profile,
         username=username,
         auth=auth.lower() if auth else None,
         api_version=api_version,

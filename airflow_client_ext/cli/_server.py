@@ -52,9 +52,9 @@ def health(state: CliState, wait_seconds: float | None) -> None:
 @cli.command()
 @pass_state
 def version(state: CliState) -> None:
-    """Show the client's version (and the server's, with a URL)."""
+    """Show the client's version (and the server's, with a URL or a profile)."""
     document: dict[str, Any] = {"client": __version__}
-    if state.url:
+    if state.has_server():
         client = state.client(need_auth=False)
         document.update(
             server=client.server_version, api_version=client.api_version, url=client.base_url
