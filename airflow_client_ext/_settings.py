@@ -43,7 +43,9 @@ class _SettingsWorkflows(_WorkflowBase):
         """Create the variable, or update its value (and its description, if given)."""
         _check_key(key)
         _checks.check_instance("value", value, str, "a string (JSON as text)", setting=False)
-        _checks.check_instance("description", description, str, "a string", none="kept", setting=False)
+        _checks.check_instance(
+            "description", description, str, "a string", none="kept", setting=False
+        )
         resources = self._resources()
         item = {"key": key, "value": value, "description": description}
         current = _current(lambda: resources.get_variable(key))
@@ -81,7 +83,9 @@ class _SettingsWorkflows(_WorkflowBase):
         if given)."""
         _check_name("name", name)
         _checks.check_int("slots", slots, minimum=-1, meaning="-1: unlimited")
-        _checks.check_instance("description", description, str, "a string", none="kept", setting=False)
+        _checks.check_instance(
+            "description", description, str, "a string", none="kept", setting=False
+        )
         _checks.check_flag("include_deferred", include_deferred, none="kept")
         resources = self._resources()
         item: dict[str, Any] = {"name": name, "slots": slots}
