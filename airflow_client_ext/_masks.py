@@ -86,3 +86,26 @@ def mask_sensitive(value: Any) -> Any:
     if isinstance(value, list):
         return [mask_sensitive(v) for v in value]
     return value
+
+
+#: Configuration options whose values are secrets although their names say nothing of it
+#: (Airflow's own list of sensitive configuration values holds them).
+SENSITIVE_OPTIONS = frozenset({
+    "fernet_key",
+    "sql_alchemy_conn",
+    "broker_url",
+    "result_backend",
+    "flower_basic_auth",
+    "secret_key",
+    "jwt_secret",
+})  # fmt: skip
+
+
+def is_sensitive_option(option: Any) -> bool:
+    """True if the value of configuration option ``option`` is a secret (by name)."""
+    lowered = str(option).lower()
+    return (
+        lowered in SENSITIVE_OPTIONS
+        or lowered.endswith(("_cmd", "_secret"))
+        or is_sensitive(lowered)
+    )

@@ -100,8 +100,9 @@ class ResourceAdapter:
             login=raw.login,
             schema=raw.var_schema,
             port=raw.port,
-            password=raw.password,
-            extra=raw.extra,
+            # /api/v1 list items have neither; /api/v1 never sends a password
+            password=getattr(raw, "password", None),
+            extra=getattr(raw, "extra", None),
             raw=raw,
         )
 
@@ -182,8 +183,18 @@ class ResourceAdapter:
         else:
             raw = getattr(api, self.config_value)(section, option)
         return [
-            (str(s.name), str(o.key), o.value) for s in raw.sections or () for o in s.options or ()
+            (str(s.name), str(o.key), _unwrapped(o.value))
+            for s in raw.sections or ()
+            for o in s.options or ()
         ]
+
+
+def _unwrapped(value: Any) -> Any:
+    """A value of a generated ``anyOf`` wrapper (/api/v2 ``Value``), or the value itself."""
+    value = getattr(value, "actual_instance", value)
+    if isinstance(value, list):
+        return [_unwrapped(item) for item in value]
+    return value
 
 
 class V1Resources(ResourceAdapter):
@@ -244,8 +255,12 @@ class V2Resources(ResourceAdapter):
     def clear_task_instances(
         self, dag_id: str, run_id: str, body: Mapping[str, Any]
     ) -> list[TaskInstanceRef]:
+        fields = dict(body)
+        if fields.get("task_ids") is not None:  # each one a TaskIdsInner: an id, or [id, index]
+            inner = self.base.model("TaskIdsInner")
+            fields["task_ids"] = [inner(task_id) for task_id in fields["task_ids"]]
         model = self.base.model("ClearTaskInstancesBody")(
-            dag_run_id=run_id, reset_dag_runs=True, **body
+            dag_run_id=run_id, reset_dag_runs=True, **fields
         )
         raw = self.api("TaskInstanceApi").post_clear_task_instances(dag_id, model)
         return [

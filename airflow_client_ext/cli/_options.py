@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from .._masks import is_sensitive, mask_sensitive
+from .._masks import is_sensitive, is_sensitive_option, mask_sensitive
 from ..models import MASK
 from . import _state
 from ._output import to_jsonable
@@ -54,7 +54,7 @@ def confirm(yes: bool, action: str) -> None:
         raise click.UsageError(
             f"{action}: pass --yes to confirm (stdin is not a terminal: nothing can be asked)"
         )
-    click.confirm(f"{action.capitalize()}?", abort=True, err=True)
+    click.confirm(f"{action[:1].upper()}{action[1:]}?", abort=True, err=True)
 
 
 def limited(items: Iterable[T], limit: int | None) -> list[T]:
@@ -89,6 +89,6 @@ def connection_doc(connection: Any, show: bool) -> dict[str, Any]:
 
 def config_value(section: str, option: str, value: Any, show: bool) -> Any:
     """A configuration value as shown: a sensitive option's value masked unless ``show``."""
-    if show or value in (None, "") or not is_sensitive(option):
+    if show or value in (None, "") or not is_sensitive_option(option):
         return value
     return MASK
