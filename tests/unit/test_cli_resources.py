@@ -54,7 +54,7 @@ def ok(args: Sequence[str], input: str | None = None) -> Result:
     return result
 
 
-# -- help ---------------------------------------------------------------------------------------
+# -- help -------------------------------------------------------------------------------
 def test_help_lists_every_group_and_the_output_option() -> None:
     text = run(["--help"]).stdout
     for word in ("dags", "run", "runs", "tasks", "variables", "pools", "connections", "xcom"):
@@ -83,7 +83,7 @@ def test_group_help(group: str, commands: list[str]) -> None:
         assert f"  {command} " in result.stdout, command
 
 
-# -- output formats -----------------------------------------------------------------------------
+# -- output formats ---------------------------------------------------------------------
 @MAJORS
 def test_every_format_of_a_listing(serve: Any, major: int) -> None:
     fake = serve(major)
@@ -119,7 +119,7 @@ def test_plain_output_of_the_existing_commands(serve: Any) -> None:
     assert ok(["-o", "plain", "run", "list", "etl"]).stdout == "r1\n"  # the same command
 
 
-# -- dags -----------------------------------------------------------------------------------------
+# -- dags -------------------------------------------------------------------------------
 @MAJORS
 def test_dags(serve: Any, major: int) -> None:
     fake = serve(major)
@@ -186,7 +186,7 @@ def test_dags_delete_and_pause_alias(serve: Any, major: int) -> None:
     ]
 
 
-# -- runs and task instances ----------------------------------------------------------------------
+# -- runs and task instances ------------------------------------------------------------
 @MAJORS
 def test_run_get_mark_delete(serve: Any, major: int) -> None:
     fake = serve(major)
@@ -222,7 +222,7 @@ def test_tasks_list_clear_mark(serve: Any, major: int) -> None:
     assert run(["tasks", "mark", "etl", "r1", "load", "--state", "running", "-y"]).exit_code == 2
 
 
-# -- variables, pools, connections -------------------------------------------------------------
+# -- variables, pools, connections ------------------------------------------------------
 @MAJORS
 def test_variables_secrets_are_masked_unless_asked(serve: Any, major: int) -> None:
     fake = serve(major)
@@ -313,7 +313,7 @@ def test_connections_test(serve: Any, major: int) -> None:
     assert "test_connection setting is not 'Enabled'" in refused.stderr
 
 
-# -- xcom and config ------------------------------------------------------------------------------
+# -- xcom and config --------------------------------------------------------------------
 @MAJORS
 def test_xcom(serve: Any, major: int) -> None:
     serve(major)
@@ -336,7 +336,7 @@ def test_config_get(serve: Any, major: int) -> None:
     assert "expose_config" in hidden.stderr
 
 
-# -- completion ------------------------------------------------------------------------------------
+# -- completion -------------------------------------------------------------------------
 @pytest.mark.parametrize(("shell", "marker"), [("bash", "complete -o"), ("zsh", "compdef"),
                                                 ("fish", "complete --no-files")])  # fmt: skip
 def test_completion_scripts(shell: str, marker: str) -> None:
