@@ -40,3 +40,72 @@ def masked_keys(extra: str | None) -> list[str]:
     if not isinstance(doc, Mapping):
         return []
     return sorted(str(k) for k, v in doc.items() if has_mask(v))
+
+
+#: Airflow's default ``[core] sensitive_var_conn_names`` rule: a variable key or a key of a
+#: connection's extra is sensitive when its lower-cased name contains one of these.
+SENSITIVE_NAMES = frozenset({
+    "access_token",
+    "api_key",
+    "apikey",
+    "authorization",
+    "passphrase",
+    "passwd",
+    "password",
+    "private_key",
+    "secret",
+    "token",
+    "keyfile_dict",
+    "service_account",
+})  # fmt: skip
+
+
+def is_sensitive(name: Any) -> bool:
+    """True if Airflow would hide the value of a key named ``name`` (see SENSITIVE_NAMES)."""
+    lowered = str(name).lower()
+    return any(word in lowered for word in SENSITIVE_NAMES)
+
+
+def mask_sensitive(value: Any) -> Any:
+    """``value`` (a dict, a list, or JSON text of one) with the values of sensitive keys
+    replaced by the mask, at any depth; anything else unchanged."""
+    if isinstance(value, str):
+        if value.strip()[:1] not in ("{", "["):
+            return value
+        try:
+            doc = json.loads(value)
+        except ValueError:
+            return value
+        masked = mask_sensitive(doc)
+        return value if masked == doc else json.dumps(masked)
+    if isinstance(value, Mapping):
+        return {
+            k: (MASK if is_sensitive(k) and v not in (None, "") else mask_sensitive(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_sensitive(v) for v in value]
+    return value
+
+
+#: Configuration options whose values are secrets although their names say nothing of it
+#: (Airflow's own list of sensitive configuration values holds them).
+SENSITIVE_OPTIONS = frozenset({
+    "fernet_key",
+    "sql_alchemy_conn",
+    "broker_url",
+    "result_backend",
+    "flower_basic_auth",
+    "secret_key",
+    "jwt_secret",
+})  # fmt: skip
+
+
+def is_sensitive_option(option: Any) -> bool:
+    """True if the value of configuration option ``option`` is a secret (by name)."""
+    lowered = str(option).lower()
+    return (
+        lowered in SENSITIVE_OPTIONS
+        or lowered.endswith(("_cmd", "_secret"))
+        or is_sensitive(lowered)
+    )

@@ -545,3 +545,79 @@ class Backfill:
 
 
 __all__ += ["BACKFILL_ACTIONS", "Backfill", "BackfillEntry"]
+
+
+# -- variables, pools, connections, XComs (the resource helpers of _settings and _inspect) --
+@dataclass(frozen=True)
+class Variable:
+    """A variable. ``value`` is what the server shows: Airflow 3 masks the value of a
+    sensitive key (``***``); Airflow 2 sends it in clear."""
+
+    key: str
+    value: str | None = None
+    description: str | None = None
+    raw: Any = field(default=None, repr=False, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A pool and its slots (``open_slots`` etc. as the server counts them)."""
+
+    name: str
+    slots: int
+    description: str | None = None
+    include_deferred: bool | None = None
+    occupied_slots: int | None = None
+    running_slots: int | None = None
+    queued_slots: int | None = None
+    open_slots: int | None = None
+    raw: Any = field(default=None, repr=False, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A connection as the API shows it: Airflow 2 never returns the password (None),
+    Airflow 3 returns ``***`` for a set one; sensitive keys of ``extra`` come masked."""
+
+    connection_id: str
+    conn_type: str | None = None
+    description: str | None = None
+    host: str | None = None
+    login: str | None = None
+    schema: str | None = None
+    port: int | None = None
+    password: str | None = field(default=None, repr=False)
+    extra: str | None = None
+    raw: Any = field(default=None, repr=False, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    """The server's answer to a connection test."""
+
+    status: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class XCom:
+    """One XCom entry (``value`` only when read one by one: listings leave it out)."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    key: str
+    map_index: int = -1
+    timestamp: datetime | None = None
+    value: Any = None
+    raw: Any = field(default=None, repr=False, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class TaskInstanceRef:
+    """A task instance a clear named (Airflow 2 does not say which map index: None)."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int | None = None

@@ -17,12 +17,16 @@ The methods are grouped by concept, one mixin per module, composed here: listing
 :mod:`~airflow_client_ext._paging`, DAGs and health in :mod:`~airflow_client_ext._dags`,
 runs (trigger, wait, logs) in :mod:`~airflow_client_ext._runs`, backfills in
 :mod:`~airflow_client_ext._backfill`, export/import of
-configuration in :mod:`~airflow_client_ext._config_io`, the plumbing they share in
+configuration in :mod:`~airflow_client_ext._config_io`, variables, pools and connections one
+by one in :mod:`~airflow_client_ext._settings`, DAG, run and task instance changes in
+:mod:`~airflow_client_ext._admin`, XComs and configuration in
+:mod:`~airflow_client_ext._inspect`, the plumbing they share in
 :mod:`~airflow_client_ext._workflow_base`. Every name stays importable from here.
 """
 
 from __future__ import annotations
 
+from ._admin import _AdminWorkflows
 from ._backfill import _BackfillWorkflows
 from ._checks import RUN_ID_PATTERN, check_conf
 from ._config_io import _KINDS as _KINDS
@@ -31,6 +35,7 @@ from ._config_io import _desired as _desired
 from ._config_io import _differing as _differing
 from ._config_io import _normal as _normal
 from ._dags import _DagWorkflows
+from ._inspect import _InspectWorkflows
 from ._paging import PAGE_SIZE
 from ._paging import _list_field as _list_field
 from ._runs import (
@@ -45,10 +50,19 @@ from ._runs import (
     log_tail,
     new_run_id,
 )
+from ._settings import _SettingsWorkflows
 from ._workflow_base import PollSchedule
 
 
-class Workflows(_BackfillWorkflows, _RunWorkflows, _DagWorkflows, _ConfigWorkflows):
+class Workflows(
+    _BackfillWorkflows,
+    _RunWorkflows,
+    _DagWorkflows,
+    _ConfigWorkflows,
+    _SettingsWorkflows,
+    _AdminWorkflows,
+    _InspectWorkflows,
+):
     """Workflows of :class:`~airflow_client_ext.client.AirflowClient` (a mixin).
 
     Timing knobs (class attributes; set them on an instance to change one client):

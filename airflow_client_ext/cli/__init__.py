@@ -13,10 +13,14 @@ One module per concern: ``_root`` (the root group, its global options, exit code
 :func:`main`), ``_state`` (:class:`CliState`: options, client, secrets, output), ``_errors``
 (error reports), ``_params`` (argument types and parsers), ``_exit`` (exit codes),
 ``_output`` (JSON, tables, progress); the commands: ``_runs`` (trigger, wait, runs, logs),
-``_backfill`` (backfill, pause-/unpause-/cancel-backfill), ``_dags`` (pause, unpause),
-``_server`` (health, version), ``_config`` (export, import, migrate), ``_profiles``
-(profiles list/add/remove/show, login, logout). The root group is
-defined first; importing the command modules below registers their commands on it.
+``_backfill`` (backfill, pause-/unpause-/cancel-backfill), ``_dags`` (pause, unpause, the
+``dags`` group), ``_server`` (health, version), ``_config`` (export, import, migrate),
+``_profiles`` (profiles list/add/remove/show, login, logout); the resource groups
+``_run_cmds`` (run), ``_tasks`` (tasks), ``_variables``, ``_pools``, ``_connections``,
+``_xcom``, ``_server_config`` (config get), ``_completion``; ``_formats``
+(-o table|json|yaml|plain) and ``_options`` (--yes, --limit, --show-secrets) serve them.
+The root group is defined first; importing the command modules below registers their
+commands on it.
 """
 
 from __future__ import annotations
@@ -47,10 +51,21 @@ from ._state import CliState, pass_state
 # the commands: each module registers its commands on `cli` when imported
 from ._backfill import backfill
 from ._config import MIGRATE_KINDS, export_, import_, import_view, migrate_, migrate_view
-from ._dags import pause, unpause
+from ._dags import dags, pause, unpause
 from ._profiles import login, logout, profiles
 from ._runs import DEFAULT_WAIT_TIMEOUT, follow, logs, newest_first, runs, trigger, wait
 from ._server import health, version
+
+# isort: split
+# the resource groups (one module each) and shell completion
+from ._completion import completion
+from ._connections import connections
+from ._pools import pools
+from ._run_cmds import run_
+from ._server_config import config
+from ._tasks import tasks
+from ._variables import variables
+from ._xcom import xcom
 
 __all__ = [
     "AUTH_SCHEMES",
@@ -76,6 +91,10 @@ __all__ = [
     "__version__",
     "backfill",
     "cli",
+    "completion",
+    "config",
+    "connections",
+    "dags",
     "error_document",
     "exit_code_for",
     "export_",
@@ -94,14 +113,19 @@ __all__ = [
     "parse_datetime",
     "pass_state",
     "pause",
+    "pools",
     "profiles",
     "progress_for",
     "report_error",
+    "run_",
     "runs",
     "show_usage_error",
     "split_states",
+    "tasks",
     "trigger",
     "unpause",
+    "variables",
     "version",
     "wait",
+    "xcom",
 ]

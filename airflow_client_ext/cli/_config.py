@@ -146,6 +146,7 @@ def _side(state: CliState, side: str, url: str) -> CliState:
         http_timeout=state.http_timeout,
         password_stdin=state.password_stdin,
         as_json=state.as_json,
+        output=state.output,
         quiet=state.quiet,
         verbose=state.verbose,
         environ=env,

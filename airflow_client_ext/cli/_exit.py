@@ -22,6 +22,7 @@ from ..errors import (
     ServerError,
     TransportError,
     UnexpectedResponseError,
+    UnsupportedFeatureError,
     UnsupportedScheduleError,
     WaitTimeoutError,
 )
@@ -44,7 +45,10 @@ class ExitCode(IntEnum):
 EXIT_CODES_HELP: tuple[tuple[ExitCode, str], ...] = (
     (ExitCode.OK, "success"),
     (ExitCode.RUN_FAILED, "the run failed (its failed tasks and log tails are shown)"),
-    (ExitCode.USAGE, "usage: bad arguments or settings, a request the server rejected"),
+    (
+        ExitCode.USAGE,
+        "usage: bad arguments or settings, a request the server rejected or cannot serve",
+    ),
     (ExitCode.AUTH, "authentication (or permission) refused"),
     (ExitCode.NOT_FOUND, "not found: no such DAG, run or task"),
     (ExitCode.TIMEOUT, "timeout: the run (or the server) was not done in time"),
@@ -63,6 +67,7 @@ _MAPPING: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (InvalidArgumentError, ExitCode.USAGE),
     (DagPausedError, ExitCode.USAGE),
     (UnsupportedScheduleError, ExitCode.USAGE),
+    (UnsupportedFeatureError, ExitCode.USAGE),
     (ConflictError, ExitCode.USAGE),
     (ConfigurationError, ExitCode.USAGE),
     (RateLimitError, ExitCode.SERVER),

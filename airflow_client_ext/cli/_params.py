@@ -33,10 +33,24 @@ class Checked(_ParamType):
     click's usage error (exit 2) naming the option, with the library's words for what is
     allowed; nothing is sent. ``number=True`` reads the text as a float first."""
 
-    def __init__(self, name: str, check: Callable[[Any], Any], *, number: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        check: Callable[[Any], Any],
+        *,
+        number: bool = False,
+        complete: Callable[[click.Context, str], list[Any]] | None = None,
+    ) -> None:
         self.name = name
         self.check = check
         self.number = number
+        self.complete = complete
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        """Candidates from ``complete`` (e.g. the server's DAG ids), else none."""
+        return self.complete(ctx, incomplete) if self.complete is not None else []
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if self.number and isinstance(value, str):
@@ -53,8 +67,16 @@ def _url(value: Any) -> str:
     return str(value)
 
 
-DAG_ID = Checked("dag_id", _checks.check_dag_id)
-DAG_ID_OR_ALL = Checked("dag_id", lambda value: _checks.check_dag_id(value, wildcard=True))
+def _complete_dag_ids(ctx: click.Context, incomplete: str) -> list[Any]:
+    from ._completion import complete_dag_ids  # lazy: the server is asked only then
+
+    return complete_dag_ids(ctx, incomplete)
+
+
+DAG_ID = Checked("dag_id", _checks.check_dag_id, complete=_complete_dag_ids)
+DAG_ID_OR_ALL = Checked(
+    "dag_id", lambda value: _checks.check_dag_id(value, wildcard=True), complete=_complete_dag_ids
+)
 RUN_ID = Checked("run_id", _checks.check_run_id)
 NEW_RUN_ID = Checked("run_id", _checks.check_new_run_id)
 TASK_ID = Checked("task_id", _checks.check_task_id)

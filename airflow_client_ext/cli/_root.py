@@ -17,6 +17,7 @@ import click
 from .. import __version__
 from ._errors import _RedactingFormatter, report_error, show_usage_error
 from ._exit import ExitCode, exit_code_for, exit_codes_text
+from ._formats import OUTPUT_FORMATS
 from ._params import SECONDS, URL
 from ._state import CliState
 
@@ -51,7 +52,7 @@ class AirflowCli(click.Group):
         argv = list(sys.argv[1:] if args is None else args)
         if not standalone_mode:
             return super().main(argv, prog_name, complete_var, False, **extra)
-        as_json = "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv
+        as_json = _wants_json(argv[: argv.index("--")] if "--" in argv else argv)
         try:
             result = super().main(argv, prog_name or PROG, complete_var, False, **extra)
         except click.ClickException as exc:  # bad arguments, options or files: usage
@@ -64,6 +65,21 @@ class AirflowCli(click.Group):
             click.echo("Aborted.", err=True)
             sys.exit(int(ExitCode.INTERRUPTED))
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    """Whether the command line asks for JSON or YAML (usage errors are then JSON too)."""
+    for index, arg in enumerate(argv):
+        if arg == "--json":
+            return True
+        value = None
+        if arg in ("-o", "--output") and index + 1 < len(argv):
+            value = argv[index + 1]
+        elif arg.startswith(("--output=", "-o")) and arg not in ("-o", "--output"):
+            value = arg.split("=", 1)[1] if arg.startswith("--output=") else arg[2:]
+        if value in ("json", "yaml"):
+            return True
+    return False
 
 
 EPILOG = f"""\b
@@ -142,7 +158,17 @@ OS keyring (`login`), or a hidden prompt on a terminal.
     help="Read the password (the token with --auth bearer) from the first line of stdin.",
 )
 @click.option(
-    "--json", "as_json", is_flag=True, help="One JSON document on stdout; errors as JSON on stderr."
+    "--output",
+    "-o",
+    "output",
+    type=click.Choice(OUTPUT_FORMATS),
+    default="table",
+    show_default=True,
+    help="table (for people), json or yaml (one document; errors as a JSON line on stderr), "
+    "plain (one identifier per line, or tab-separated key fields, for xargs).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Same as -o json: one JSON document on stdout."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress output during waits.")
 @click.option(
@@ -163,6 +189,7 @@ def cli(
     http_timeout: float | None,
     password_stdin: bool,
     as_json: bool,
+    output: str,
     quiet: bool,
     verbose: int,
 ) -> None:
@@ -177,9 +204,12 @@ def cli(
         http_timeout=http_timeout,
         password_stdin=password_stdin,
         as_json=as_json,
+        output=output,
         quiet=quiet,
         verbose=verbose,
     )
+    if as_json and output not in ("table", "json"):
+        raise click.UsageError(f"--json is -o json: it cannot go with -o {output}")
     ctx.obj = state
     if verbose:
         _start_logging(ctx, state)

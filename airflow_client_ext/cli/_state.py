@@ -17,7 +17,7 @@ import click
 from rich.console import Console, RenderableType
 
 from .._http import redact_text
-from ._output import dumps
+from ._formats import Plain, render
 
 if TYPE_CHECKING:
     from ..client import AirflowClient
@@ -52,6 +52,8 @@ class CliState:
     http_timeout: float | None = None
     password_stdin: bool = False
     as_json: bool = False
+    #: -o/--output: table, json, yaml or plain (--json is -o json)
+    output: str = "table"
     quiet: bool = False
     verbose: int = 0
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
@@ -61,6 +63,17 @@ class CliState:
     _profile_resolved: bool = False
     _out: Console | None = None
     _err: Console | None = None
+
+    def __post_init__(self) -> None:
+        if self.as_json and self.output == "table":
+            self.output = "json"
+        # errors as one JSON line on stderr with json and yaml (a JSON line is YAML too)
+        self.as_json = self.output in ("json", "yaml")
+
+    @property
+    def machine(self) -> bool:
+        """Output for a program (json, yaml, plain): notes and progress go to stderr."""
+        return self.output != "table"
 
     # consoles are made on first use: CliRunner swaps sys.stdout per invocation
     @property
@@ -240,10 +253,19 @@ class CliState:
         )
 
     # -- output ---------------------------------------------------------------------------
-    def emit(self, document: Any, human: Callable[[], RenderableType | str | None]) -> None:
-        """The command's result: one JSON document with --json, else what ``human`` makes."""
-        if self.as_json:
-            click.echo(dumps(document))
+    def emit(
+        self,
+        document: Any,
+        human: Callable[[], RenderableType | str | None],
+        plain: Plain = None,
+    ) -> None:
+        """The command's result in the -o format: the document as JSON or YAML; ``plain``
+        (field names, or a function of the lines; default: each item's identifier) for
+        -o plain; else what ``human`` makes."""
+        if self.machine:
+            text = render(document, self.output, plain)
+            if text:
+                click.echo(text)
             return
         rendered = human()
         if rendered is None:
@@ -259,16 +281,18 @@ class CliState:
 
     @property
     def progress_console(self) -> Console | None:
-        """Where a wait shows its progress: stdout, or stderr with --json; None with -q."""
+        """Where a wait shows its progress: stdout, or stderr with -o json/yaml/plain; None
+        with -q."""
         if self.quiet:
             return None
-        return self.err if self.as_json else self.out
+        return self.err if self.machine else self.out
 
     def note(self, message: str) -> None:
-        """A line for the person watching (not the result): stderr with --json, -q hides it."""
+        """A line for the person watching (not the result): stderr with -o json/yaml/plain,
+        -q hides it."""
         if self.quiet:
             return
-        click.echo(message, err=self.as_json)
+        click.echo(message, err=self.machine)
 
 
 pass_state = click.make_pass_decorator(CliState)
