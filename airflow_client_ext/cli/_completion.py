@@ -2,7 +2,8 @@
 arguments from the server.
 
 A DAG id completes from the server when a client can be built without asking anything
-(the URL and the credentials in the options or the environment); any failure, or a server
+(the URL and the credentials in the options, the environment or a profile with its keyring
+entry); any failure, or a server
 slower than :data:`COMPLETION_TIMEOUT`, completes nothing, silently.
 """
 
@@ -54,19 +55,22 @@ def _dag_ids(ctx: click.Context, incomplete: str) -> list[str]:
     env = dict(os.environ)
     state = CliState(
         url=params.get("url") or env.get("AIRFLOW_URL"),
+        profile=params.get("profile") or env.get("AIRFLOW_PROFILE"),
         username=params.get("username") or env.get("AIRFLOW_USERNAME"),
         auth=params.get("auth") or env.get("AIRFLOW_AUTH"),
         api_version=params.get("api_version") or env.get("AIRFLOW_API_VERSION"),
         http_timeout=COMPLETION_TIMEOUT,
         environ=env,
     )
-    if not state.url or params.get("password_stdin"):
+    if params.get("password_stdin") or not state.has_server():
         return []
-    scheme = state.scheme()
-    if scheme in ("token", "basic") and state.username and not env.get("AIRFLOW_PASSWORD"):
-        return []  # a prompt would be needed
-    if scheme == "bearer" and not env.get("AIRFLOW_TOKEN"):
-        return []
+    settings = state.settings()  # options > environment > profile
+    scheme = state.scheme(settings)
+    needed = {"token": "AIRFLOW_PASSWORD", "basic": "AIRFLOW_PASSWORD"}.get(scheme)
+    if scheme == "bearer" or (needed and settings.get("AIRFLOW_USERNAME")):
+        needed = needed or "AIRFLOW_TOKEN"
+        if not (env.get(needed) or state.stored_secret(settings)):
+            return []  # a prompt would be needed
     from ..retry import NO_RETRY
 
     client = state.client().with_options(retry=NO_RETRY, timeout=COMPLETION_TIMEOUT)

@@ -373,3 +373,31 @@ def test_completion_fails_silently(serve: Any, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("AIRFLOW_AUTH", "none")
     fake.route = lambda *a: (_ for _ in ()).throw(OSError("down"))  # type: ignore[method-assign]
     assert complete(["trigger"], "e") == []
+
+
+def test_dag_ids_complete_through_a_profile_and_its_keyring_entry(
+    serve: Any, monkeypatch: pytest.MonkeyPatch, config_dir: Any, memory_keyring: Any
+) -> None:
+    from airflow_client_ext.profiles import Profile, save_profile, store_secret
+
+    fake = serve(3)
+    made = fake.client()
+    seen: list[dict[str, str]] = []
+
+    def from_env(environ: dict[str, str] | None = None, **options: Any) -> Any:
+        seen.append(dict(environ or {}))
+        return made
+
+    monkeypatch.setattr(AirflowClient, "from_env", staticmethod(from_env))
+    monkeypatch.setenv("AIRFLOW_CLIENT_EXT_CONFIG_DIR", str(config_dir))
+    save_profile(Profile(name="prod", url="http://airflow.test:8080", username="ci"))
+    assert complete(["-p", "prod", "trigger"], "e") == []  # no secret: a prompt would be needed
+    assert not seen
+    store_secret("prod", "prod:ci", SECRET)
+    assert complete(["-p", "prod", "trigger"], "e") == ["etl"]
+    [environ] = seen
+    assert (environ["AIRFLOW_URL"], environ["AIRFLOW_USERNAME"]) == (
+        "http://airflow.test:8080",
+        "ci",
+    )
+    assert environ["AIRFLOW_PASSWORD"] == SECRET
