@@ -46,6 +46,7 @@ from .errors import (
     DagRunFailedError,
     InvalidArgumentError,
     NotFoundError,
+    ServerError,
     UnsupportedScheduleError,
     WaitTimeoutError,
 )
@@ -343,10 +344,7 @@ class _V2Backfills(_Strategy):
         if ask.dry_run or not kept:
             return base  # nothing to run: no backfill is made (it would block the DAG)
         self.unpaused(ask, details)  # after every refusal: a refused call changes nothing
-        try:
-            response = api.create_backfill(self.body(ask, start, end))
-        except ConflictError as exc:
-            raise self._conflict(ask.dag_id, exc) from exc
+        response = self._post(api, ask, start, end)
         logger.info("backfill %s of %s created: %d runs", response.id, ask.dag_id, len(kept))
         named = self.runs_between(ask.dag_id, start, end)
         entries = tuple(
@@ -356,6 +354,41 @@ class _V2Backfills(_Strategy):
             for e in entries
         )
         return replace(_from_response(response, base), entries=entries)
+
+    def _post(self, api: Any, ask: _Ask, start: datetime, end: datetime) -> Any:
+        """``POST /backfills``. A 5xx (SQLite's "database is locked" under a busy scheduler
+        is one) leaves it unknown whether the backfill was made: the active backfill of the
+        DAG over this very range is then ours (Airflow 3 allows one per DAG), and without
+        one nothing was made, so the POST is sent again, within the retry policy's
+        attempts. Never a second backfill."""
+        policy = self.client.transport.retry
+        attempt = 0
+        while True:
+            try:
+                return api.create_backfill(self.body(ask, start, end))
+            except ConflictError as exc:
+                raise self._conflict(ask.dag_id, exc) from exc
+            except ServerError as exc:
+                made = self._made(ask.dag_id, start, end)
+                if made is not None:
+                    logger.info("backfill %s of %s was made despite a %s", made.id,
+                                ask.dag_id, exc.status)  # fmt: skip
+                    return made
+                if attempt >= policy.total:
+                    raise
+                delay = policy.backoff(attempt)
+                logger.info("backfill of %s not made (%s): again in %.2f s", ask.dag_id,
+                            exc.status, delay)  # fmt: skip
+                self.flows._sleep(delay)
+                attempt += 1
+
+    def _made(self, dag_id: str, start: datetime, end: datetime) -> Any | None:
+        """The raw answer of the DAG's active backfill over ``start``..``end``, or None."""
+        api = self.adapter.api("BackfillApi")
+        for raw in self.flows.paginate(api.list_backfills, dag_id=dag_id):
+            if raw.completed_at is None and (utc(raw.from_date), utc(raw.to_date)) == (start, end):
+                return raw
+        return None
 
     def _dates(self, dry: Any, ask: _Ask) -> list[datetime]:
         """The dates of a dry run, in the order they run."""

@@ -82,6 +82,9 @@ class FakeAirflow:
         self.tis: dict[str, list[tuple[str, str]]] = {}  # run id -> [(task, state)]
         self.on_list: Callable[[FakeAirflow], None] | None = None
         self.conflict_on_create: set[str] = set()  # run ids whose POST answers 409
+        #: faults of the next backfill POSTs, in order: "before" answers 500 having made
+        #: nothing (SQLite's "database is locked"); "after" makes the backfill, then 500
+        self.create_faults: list[str] = []
 
     # -- the client -----------------------------------------------------------------------
     def client(self) -> AirflowClient:
@@ -309,6 +312,9 @@ class FakeAirflow:
             ]
             return 200, {"backfills": items, "total_entries": len(items)}, json_type
         if method == "POST":
+            fault = self.create_faults.pop(0) if self.create_faults else None
+            if fault == "before":
+                return 500, b"Internal Server Error", "text/plain"
             if any(b["completed_at"] is None for b in self.backfills):
                 detail = f"There is already a running backfill for dag {self.dag_id}"
                 return 409, {"detail": detail}, json_type
@@ -325,6 +331,8 @@ class FakeAirflow:
                     run = self.runs[self.add_run(date, "queued", run_type="backfill")]
                 run.update(state="queued", run_type="backfill")
             self.backfills.append(record)
+            if fault == "after":
+                return 500, b"Internal Server Error", "text/plain"
             return 200, self._backfill_doc(record), json_type
         if method == "GET" and path.endswith("/backfills"):
             docs = [

@@ -22,11 +22,13 @@ from airflow_client_ext.errors import (
     BackfillFailedError,
     DagPausedError,
     InvalidArgumentError,
+    ServerError,
     UnsupportedFeatureError,
     UnsupportedScheduleError,
     WaitTimeoutError,
 )
 from airflow_client_ext.models import Backfill, BackfillEntry, DagRun
+from airflow_client_ext.retry import DEFAULT_RETRY
 
 
 # -- pure pieces -----------------------------------------------------------------------------
@@ -538,3 +540,26 @@ def test_run_id_filters_on_airflow_2_and_their_checks() -> None:
     with pytest.raises(InvalidArgumentError, match="run_id_prefix"):
         made.iter_dag_runs("etl", run_id_prefix="")
     assert isinstance(next(made.iter_dag_runs("etl")), DagRun)
+
+
+def test_airflow_3_a_5xx_on_create_is_made_good_without_a_second_backfill() -> None:
+    # nothing made (SQLite's "database is locked"): the POST goes again, once
+    fake = FakeAirflow(3)
+    fake.create_faults = ["before"]
+    made = fake.client().backfill("etl", day(1), day(3))
+    assert len(fake.posts("/backfills")) == 2
+    assert [b["id"] for b in fake.backfills] == [made.id] == [1]
+    # made, then a 500: the active backfill over the range is ours; no second POST
+    fake = FakeAirflow(3)
+    fake.create_faults = ["after"]
+    made = fake.client().backfill("etl", day(1), day(3))
+    assert len(fake.posts("/backfills")) == 1
+    assert (made.id, len(fake.backfills), made.from_date, made.to_date) == (1, 1, day(1), day(3))
+    assert [e.logical_date for e in made.entries] == [day(1), day(2), day(3)]
+    # a server that keeps failing: the retry policy's attempts, then its error; nothing made
+    fake = FakeAirflow(3)
+    fake.create_faults = ["before"] * 10
+    with pytest.raises(ServerError):
+        fake.client().backfill("etl", day(1), day(3))
+    assert len(fake.posts("/backfills")) == 1 + DEFAULT_RETRY.total
+    assert fake.backfills == []
