@@ -225,6 +225,57 @@ def test_export_import_round_trip(client: AirflowClient) -> None:
         delete_items(client, prefix)
 
 
+@pytest.mark.row("variables, pools, connections: set, get, list, delete")
+def test_settings_one_by_one(client: AirflowClient) -> None:
+    """The resource helpers behind the CLI's variables/pools/connections commands."""
+    prefix = f"mx{uuid.uuid4().hex[:6]}"
+    var, pool, conn = f"{prefix}_var", f"{prefix}_pool", f"{prefix}_conn"
+    try:
+        assert client.set_variable(var, "one", "a variable").value == "one"
+        assert client.set_variable(var, "two").value == "two"  # set replaces
+        assert (client.get_variable(var).value, client.get_variable(var).description) == (
+            "two",
+            "a variable",
+        )
+        assert var in {v.key for v in client.iter_variables()}
+        assert client.set_pool(pool, 3, "a pool").slots == 3
+        assert client.set_pool(pool, 5).slots == 5
+        assert client.get_pool(pool).description == "a pool"
+        assert pool in {p.name for p in client.iter_pools()}
+        made = client.add_connection(conn, "http", host="example.invalid", port=8080)
+        assert (made.conn_type, made.host, made.port) == ("http", "example.invalid", 8080)
+        assert conn in {c.connection_id for c in client.iter_connections()}
+        client.delete_variable(var)
+        client.delete_pool(pool)
+        client.delete_connection(conn)
+        for get, name in ((client.get_variable, var), (client.get_pool, pool),
+                          (client.get_connection, conn)):  # fmt: skip
+            with pytest.raises(NotFoundError):
+                get(name)
+    finally:
+        delete_items(client, prefix)
+
+
+@pytest.mark.row("run and task states set; a DAG file reparsed where the server can")
+def test_states_and_reparse(
+    client: AirflowClient, runs: Runs, dags: None, record_property: Any
+) -> None:
+    run = client.trigger_and_wait(QUICK, timeout=RUN_TIMEOUT)
+    runs.add(run)
+    assert client.set_dag_run_state(QUICK, run.run_id, "failed").state == "failed"
+    assert client.get_dag_run(QUICK, run.run_id).state == "failed"
+    ti = next(iter(client.iter_task_instances(QUICK, run.run_id)))
+    marked = client.set_task_instance_state(QUICK, run.run_id, ti.task_id, "failed")
+    assert marked.state == "failed"
+    assert client.set_dag_run_state(QUICK, run.run_id, "success").state == "success"
+    if client.supports("reparse_dag_file"):
+        client.reparse_dag(QUICK)  # accepted: the DAG processor parses the file again
+    else:
+        with pytest.raises(UnsupportedFeatureError, match=r"2\.10\.0"):
+            client.reparse_dag(QUICK)
+        record_property("matrix", f"states only: {_why_not('reparse_dag_file')}")
+
+
 @pytest.mark.row("CLI: trigger --wait")
 def test_cli_trigger_wait(airflow_server: AirflowInstance, dags: None) -> None:
     script = Path(sys.executable).with_name("airflow-client-ext")
