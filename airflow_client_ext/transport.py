@@ -438,8 +438,11 @@ class Transport:
         JSONDecodeError deep in the generated code."""
         wants_json = "json" in request.headers.get("Accept", "")
         content_type = response.headers.get("Content-Type", "")
-        # 204 has no body, whatever its Content-Type (Airflow 2 labels its 204s text/html)
+        # no body is no page, whatever its Content-Type (Airflow 2 labels its 204s and its
+        # empty 201s text/html)
         if response.status == 204 or not wants_json or "html" not in content_type.lower():
+            return
+        if not response.data:
             return
         excerpt = read_problem(response.data, content_type, 200).excerpt
         login = "/login" in (response.geturl() or "")

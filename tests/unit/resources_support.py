@@ -67,6 +67,7 @@ class FakeResources:
         self.test_connection_enabled = True
         self.expose_config = True
         self.sent: list[Sent] = []
+        self.reparse_requests = 0
 
     def client(self) -> AirflowClient:
         made = AirflowClient(
@@ -89,11 +90,15 @@ class FakeResources:
         path = unquote(parts.path)
         self.sent.append(Sent(method, path, query, doc))
         status, answer = self.route(method, path[len(self.api) :], query, doc)
-        data = b"" if answer is None else json.dumps(answer).encode()
+        content_type = "application/json"
+        if isinstance(answer, bytes):  # Airflow 2's bodiless answers: Flask labels them HTML
+            data, content_type = answer, "text/html; charset=utf-8"
+        else:
+            data = b"" if answer is None else json.dumps(answer).encode()
         return urllib3.HTTPResponse(
             body=io.BytesIO(data),
             status=status,
-            headers={"Content-Type": "application/json", "Content-Length": str(len(data))},
+            headers={"Content-Type": content_type, "Content-Length": str(len(data))},
             preload_content=False,
         )
 
@@ -118,7 +123,11 @@ class FakeResources:
         if head == "config":
             return self._config(steps, query)
         if head == "parseDagFile":
-            return 201, None
+            # 2.11: an empty 201, or "Duplicate request" while one is pending
+            self.reparse_requests += 1
+            if self.major == 3:
+                return 201, None
+            return 201, b"" if self.reparse_requests == 1 else b"Duplicate request"
         if path == "/dags":
             return 200, {"dags": [self._dag()], "total_entries": 1}
         if head == "dags":

@@ -211,6 +211,15 @@ def test_an_empty_json_body_is_refused(stub: Stub) -> None:
         assert "200 with an empty body (0 bytes) where JSON was expected" in str(error)
 
 
+def test_an_empty_body_labelled_html_is_no_page(stub: Stub) -> None:
+    """Airflow 2 labels its bodiless answers text/html: an empty body is judged as empty."""
+    stub.routes[RUN_PATH] = answer(b"", "text/html; charset=utf-8")
+    for error in get_run_both_ways(stub.client()):
+        assert type(error) is InvalidResponseError  # not UnexpectedResponseError's "page"
+        assert "answered 200 with Content-Type 'text/html; charset=utf-8'" in str(error)
+        assert "HTML page" not in str(error)
+
+
 def test_an_html_page_with_200_stays_an_unexpected_response(stub: Stub) -> None:
     page = "<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>"
     stub.routes[RUN_PATH] = answer(page, "text/html")
