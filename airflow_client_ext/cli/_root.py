@@ -26,7 +26,21 @@ AUTH_SCHEMES = ("token", "basic", "bearer", "kerberos", "none")
 
 
 class AirflowCli(click.Group):
-    """Maps every error to the documented exit codes, in human or JSON form."""
+    """Maps every error to the documented exit codes, in human or JSON form.
+
+    ``runs VERB DAG_ID RUN_ID ...`` is ``run VERB DAG_ID RUN_ID ...`` (VERB: a command of
+    the ``run`` group but ``list``): ``runs DAG_ID`` lists runs, and a DAG named like a verb
+    is still listed when no second word follows (``runs delete``, ``runs delete --limit 5``).
+    """
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if len(args) > 2 and args[0] == "runs" and not args[2].startswith("-"):
+            group = self.get_command(ctx, "run")
+            if isinstance(group, click.Group) and args[1] in set(group.commands) - {"list"}:
+                args = ["run", *args[1:]]
+        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -199,6 +199,19 @@ def test_run_get_mark_delete(serve: Any, major: int) -> None:
     assert run(["run", "get", "etl", "r1"]).exit_code == 4
 
 
+def test_runs_verb_is_the_run_group_and_a_dag_named_like_a_verb_is_still_listed(
+    serve: Any,
+) -> None:
+    fake = serve(3)
+    assert ok(["runs", "get", "etl", "r1"]).stdout == ok(["run", "get", "etl", "r1"]).stdout
+    assert ok(["runs", "delete", "etl", "r1", "--yes"]).stdout.split() == ["etl", "r1", "deleted"]
+    assert fake.runs == {}
+    for listing in (["runs", "delete"], ["runs", "delete", "--limit", "5"]):
+        result = run(listing)  # the runs of a DAG named "delete": that DAG is unknown here
+        assert result.exit_code == 4, result.output
+        assert "delete" in result.output
+
+
 @MAJORS
 def test_tasks_list_clear_mark(serve: Any, major: int) -> None:
     fake = serve(major)
