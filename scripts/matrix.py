@@ -57,8 +57,8 @@ def _cell(result: dict[str, Any] | None) -> str:
     if result is None:
         return "not run"
     outcome, note = result["outcome"], result["note"]
-    if outcome == "works":
-        return "works"
+    if outcome == "works":  # a note says what part the version can do ("dry run only: ...")
+        return f"works ({note})".replace("|", "/") if note else "works"
     if outcome == "n/a":
         return "not on this version: " + note.removeprefix("n/a: ")
     return f"**{outcome}**: {note}".replace("|", "/")

@@ -47,6 +47,13 @@ def test_the_table_has_a_column_per_version_and_says_why_a_check_does_not_apply(
     assert "| 3.0.6 | uv | 42.0 | 180.0 | 30 / 0 / 0 | passed | abc123 |" in text
 
 
+def test_a_check_a_version_does_in_part_says_which_part() -> None:
+    note = "dry run only: trigger_data_interval needs Airflow 2.9.0"
+    reports = {"2.8.4": report("2.8.4", {"backfill": ("works", note)})}
+    text = matrix.render(reports, ["2.8.4"])
+    assert f"| backfill | works ({note}) |" in text
+
+
 def test_a_failure_and_a_version_that_did_not_run_are_shown_as_such() -> None:
     reports = {"2.8.4": report("2.8.4", {"health": ("FAILS", "AssertionError")}, exitstatus=1)}
     text = matrix.render(reports, ["2.8.4", "2.9.3"])
