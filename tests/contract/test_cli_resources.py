@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -339,3 +340,29 @@ def test_completion(dags: AirflowInstance) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "plain,xcom_push" in proc.stdout.splitlines()
+
+
+def test_tasks_list_of_a_mapped_run_shows_every_map_index(dags: AirflowInstance) -> None:
+    """``mapped_many`` maps one task over 150 items (past one API page): a row per map index.
+    The DAG is paused, so the run stays queued with its task instances made, none running."""
+    dags.wait_for_dag("mapped_many", timeout=180)
+    ok(dags, "pause", "mapped_many")
+    run_id = unique("cli_mapped")
+    body: dict[str, Any] = {"dag_run_id": run_id, "conf": {}}
+    if dags.api_version == "v2":
+        body["logical_date"] = None
+    made = dags.request("POST", "dags/mapped_many/dagRuns", body)
+    assert made.status == 200, made
+    try:
+        deadline = time.monotonic() + 180
+        rows: list[list[str]] = []
+        while len(rows) < 150 and time.monotonic() < deadline:
+            listed = ok(dags, "-o", "plain", "tasks", "list", "mapped_many", run_id).stdout
+            rows = [line.split("\t") for line in listed.splitlines()]
+            time.sleep(1)
+        assert {row[0] for row in rows} == {"double"}
+        assert sorted(int(row[1]) for row in rows) == list(range(150))
+        table = ok(dags, "tasks", "list", "mapped_many", run_id).stdout
+        assert "double[149]" in table
+    finally:
+        dags.request("DELETE", f"dags/mapped_many/dagRuns/{run_id}")
