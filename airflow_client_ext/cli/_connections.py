@@ -25,6 +25,8 @@ from ._state import CliState, pass_state
 F = TypeVar("F", bound=Callable[..., Any])
 CONN_ID = click.argument("connection_id")
 COLUMNS = ("connection_id", "conn_type", "host", "port", "login", "schema")
+#: the fields the options of _field_options set (the password comes from stdin)
+FIELDS = ("host", "login", "schema", "port", "extra", "description")
 
 
 def _field_options(f: F) -> F:
@@ -49,13 +51,10 @@ def _field_options(f: F) -> F:
     return f
 
 
-def _fields(state: CliState, **ctx_params: Any) -> dict[str, Any]:
-    fields = {
-        name: ctx_params[name]
-        for name in ("host", "login", "schema", "port", "extra", "description")
-        if ctx_params.get(name) is not None
-    }
-    if ctx_params.get("password_stdin"):
+def _fields(state: CliState, options: dict[str, Any]) -> dict[str, Any]:
+    """The connection fields the options of :func:`_field_options` give."""
+    fields = {name: options[name] for name in FIELDS if options.get(name) is not None}
+    if options.get("password_stdin"):
         if state.password_stdin:
             raise click.UsageError("--password-stdin and --password-from-stdin both read stdin")
         password = sys.stdin.readline().rstrip("\r\n")
@@ -103,29 +102,9 @@ def get(state: CliState, connection_id: str, show_secrets: bool) -> None:
 @click.option("--conn-type", required=True, help="The connection type, e.g. http, postgres.")
 @_field_options
 @pass_state
-def add(
-    state: CliState,
-    connection_id: str,
-    conn_type: str,
-    host: str | None,
-    login: str | None,
-    schema: str | None,
-    port: int | None,
-    extra: str | None,
-    description: str | None,
-    password_stdin: bool,
-) -> None:
+def add(state: CliState, /, connection_id: str, conn_type: str, **options: Any) -> None:
     """Create connection CONNECTION_ID (exit 2 if it exists)."""
-    fields = _fields(
-        state,
-        host=host,
-        login=login,
-        schema=schema,
-        port=port,
-        extra=extra,
-        description=description,
-        password_stdin=password_stdin,
-    )
+    fields = _fields(state, options)
     made = state.client().add_connection(connection_id, conn_type, **fields)
     doc = connection_doc(made, False)
     state.emit(doc, lambda: f"connection {connection_id}: added")
@@ -148,39 +127,19 @@ def delete(state: CliState, connection_id: str, yes: bool) -> None:
 @click.option("--conn-type", help="The connection type (default: the stored connection's).")
 @_field_options
 @pass_state
-def test(
-    state: CliState,
-    connection_id: str,
-    conn_type: str | None,
-    host: str | None,
-    login: str | None,
-    schema: str | None,
-    port: int | None,
-    extra: str | None,
-    description: str | None,
-    password_stdin: bool,
-) -> None:
+def test(state: CliState, /, connection_id: str, conn_type: str | None, **options: Any) -> None:
     """Ask the server to test connection CONNECTION_ID: the stored one's fields, replaced by
     the options given (exit 1 when the test fails).
 
     The API never gives back a stored password: pass it with --password-from-stdin when the
     test needs one. The server must allow tests ([core] test_connection = Enabled).
     """
-    fields = _fields(
-        state,
-        host=host,
-        login=login,
-        schema=schema,
-        port=port,
-        extra=extra,
-        description=description,
-        password_stdin=password_stdin,
-    )
+    fields = _fields(state, options)
     client = state.client()
     if conn_type is None:
         stored = client.get_connection(connection_id)
         conn_type = stored.conn_type or ""
-        for name in ("host", "login", "schema", "port", "extra", "description"):
+        for name in FIELDS:
             value = getattr(stored, name)
             if name not in fields and value is not None:
                 fields[name] = value

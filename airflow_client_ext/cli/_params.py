@@ -84,6 +84,15 @@ SECONDS = Checked("seconds", lambda value: _checks.check_seconds("seconds", valu
 URL = Checked("url", _url)
 NOTE = Checked("note", _checks.check_note)
 
+#: ``--map-index N`` of one task instance (-1: not mapped), for logs, tasks mark, xcom get
+MAP_INDEX = click.option(
+    "--map-index",
+    type=click.IntRange(min=-1),
+    default=-1,
+    show_default=True,
+    help="The map index of a mapped task instance.",
+)
+
 
 # -- option parsing helpers ---------------------------------------------------------------
 def parse_conf(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:

@@ -14,6 +14,7 @@ from ._output import Progress, progress_for, run_summary, run_table, runs_table,
 from ._params import (
     DAG_ID,
     DAG_ID_OR_ALL,
+    MAP_INDEX,
     NEW_RUN_ID,
     NOTE,
     RUN_ID,
@@ -201,13 +202,7 @@ def newest_first(client: AirflowClient) -> dict[str, Any]:
     metavar="N",
     help="The try to show (default: the latest).",
 )
-@click.option(
-    "--map-index",
-    type=click.IntRange(min=-1),
-    default=-1,
-    show_default=True,
-    help="The map index of a mapped task instance.",
-)
+@MAP_INDEX
 @pass_state
 def logs(
     state: CliState, dag_id: str, run_id: str, task_id: str, try_number: int | None, map_index: int

@@ -10,7 +10,7 @@ from .._checks import TASK_INSTANCE_STATES
 from ._formats import records_table
 from ._options import confirm, limit_option, limited, yes_option
 from ._output import tasks_table, to_jsonable
-from ._params import DAG_ID, RUN_ID, TASK_ID
+from ._params import DAG_ID, MAP_INDEX, RUN_ID, TASK_ID
 from ._root import cli
 from ._state import CliState, pass_state
 
@@ -107,13 +107,7 @@ def clear(
 @click.option(
     "--state", "new_state", type=click.Choice(TASK_MARK_STATES), required=True, help="The state."
 )
-@click.option(
-    "--map-index",
-    type=click.IntRange(min=-1),
-    default=-1,
-    show_default=True,
-    help="The map index of a mapped task instance.",
-)
+@MAP_INDEX
 @yes_option
 @pass_state
 def mark(

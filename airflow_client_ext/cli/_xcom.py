@@ -9,11 +9,11 @@ import click
 from ._formats import fields_table, records_table
 from ._options import limit_option, limited
 from ._output import to_jsonable
-from ._params import DAG_ID, RUN_ID, TASK_ID
+from ._params import DAG_ID, MAP_INDEX, RUN_ID, TASK_ID
 from ._root import cli
 from ._state import CliState, pass_state
 
-MAP_INDEX = click.option(
+ONLY_MAP_INDEX = click.option(
     "--map-index", type=click.IntRange(min=-1), help="Only this map index of a mapped task."
 )
 
@@ -27,7 +27,7 @@ def xcom() -> None:
 @click.argument("dag_id", type=DAG_ID)
 @click.argument("run_id", type=RUN_ID)
 @click.option("--task", "task_id", type=TASK_ID, help="Only the entries of this task.")
-@MAP_INDEX
+@ONLY_MAP_INDEX
 @limit_option
 @pass_state
 def list_(
@@ -59,9 +59,7 @@ def list_(
 @click.argument("run_id", type=RUN_ID)
 @click.argument("task_id", type=TASK_ID)
 @click.option("--key", default="return_value", show_default=True, help="The XCom key.")
-@click.option(
-    "--map-index", type=click.IntRange(min=-1), default=-1, show_default=True, help="Map index."
-)
+@MAP_INDEX
 @pass_state
 def get(state: CliState, dag_id: str, run_id: str, task_id: str, key: str, map_index: int) -> None:
     """Show one XCom entry with its value (-o plain: the value alone)."""
