@@ -111,6 +111,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "e.g. AIRFLOW__API__EXPOSE_CONFIG=True (repeatable).",
     )
     group.addoption(
+        "--airflow-database",
+        dest="airflow_database",
+        default="sqlite",
+        metavar="DATABASE",
+        help="Metadata database of the servers started for the session: sqlite (default), "
+        "postgres (a throwaway PostgreSQL per server; needs the Debian package postgresql) "
+        "or a SQLAlchemy URL.",
+    )
+    group.addoption(
         "--airflow-secrets-guard",
         dest="airflow_secrets_guard",
         action="store_true",
@@ -218,6 +227,7 @@ class _Pool:
                     target,
                     dags_folder,
                     extra_env=airflow_env(self.config),
+                    database=self.config.getoption("airflow_database", "sqlite"),
                     startup_timeout=self.config.getoption("airflow_startup_timeout", 180.0),
                     progress=self._progress(),
                 )

@@ -6,12 +6,13 @@ cluster), creates a database, and at ``stop()`` ends the server by its PID (SIGI
 fast shutdown; SIGKILL to its process group if it lingers) and removes the folder::
 
     with PostgresServer() as pg:
-        AirflowServer("2.11.2", database_url=pg.sqlalchemy_url, extra_packages=[...])
+        AirflowServer("2.11.2", database=pg.sqlalchemy_url)
 
 It needs the Debian ``postgresql`` package (``initdb`` and ``postgres``; found on PATH or
 under ``/usr/lib/postgresql/<major>/bin``). PostgreSQL refuses to run as root: as root, the
 cluster belongs to, and the server runs as, the ``postgres`` user the package creates.
-Airflow needs a driver in its venv: ``psycopg2-binary`` (and ``asyncpg`` on Airflow 3).
+Airflow needs a driver in its venv: ``psycopg2-binary`` (and ``asyncpg`` on Airflow 3), the
+:data:`POSTGRES_DRIVERS`, which ``AirflowServer`` adds itself for a PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -35,7 +36,12 @@ from ._venv import tail
 
 logger = logging.getLogger("airflow_client_ext.testing")
 
-__all__ = ["PostgresServer", "find_postgres_bin"]
+__all__ = ["POSTGRES_DRIVERS", "PostgresServer", "find_postgres_bin"]
+
+
+#: What Airflow needs to use PostgreSQL (Airflow 3 also talks to it asynchronously; the same
+#: pair on Airflow 2 keeps one venv per version for both majors' recipes)
+POSTGRES_DRIVERS = ("psycopg2-binary", "asyncpg")
 
 
 def find_postgres_bin() -> Path:

@@ -39,7 +39,7 @@ from . import _procs
 from ._errors import AirflowServerError
 from ._venv import AirflowVenv, ensure_venv, tail
 from .instance import AirflowInstance, RemoteAirflow, _major, fetch_token
-from .postgres import PostgresServer
+from .postgres import POSTGRES_DRIVERS, PostgresServer
 from .versions import install_plan
 
 __all__ = [
@@ -162,8 +162,8 @@ class AirflowServer(AirflowInstance):
         database: Airflow's metadata database: ``"sqlite"`` (default, a file in the home),
             ``"postgres"`` (a throwaway PostgreSQL cluster started and stopped with the
             server, see :class:`~airflow_client_ext.testing.postgres.PostgresServer`; the
-            venv needs ``psycopg2-binary``, and ``asyncpg`` on Airflow 3), or a SQLAlchemy
-            URL of a database you run.
+            venv gets its drivers), or a SQLAlchemy URL of a database you run. Off SQLite,
+            Airflow 2 runs the ``LocalExecutor`` (as 3 does), not the sequential one.
         kerberos_keytab: Airflow 2 only: serve ``/api/v1`` with the Kerberos API backend too
             (last in ``[api] auth_backends``, after basic auth), its service principal
             ``airflow/<airflow_fqdn()>`` taken from this keytab; the venv gets the ``kerberos``
@@ -232,6 +232,10 @@ class AirflowServer(AirflowInstance):
                 f"database must be 'sqlite', 'postgres' or a SQLAlchemy URL, not {database!r}"
             )
         self.database = database
+        if database == "postgres" or database.startswith("postgresql"):
+            self.extra_packages += tuple(
+                p for p in POSTGRES_DRIVERS if p not in self.extra_packages
+            )
         self.postgres: PostgresServer | None = None
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
@@ -451,7 +455,7 @@ class AirflowServer(AirflowInstance):
         if self.major < 3:
             env.update(
                 {
-                    "AIRFLOW__CORE__EXECUTOR": "SequentialExecutor",
+                    **self._airflow2_executor(),
                     "AIRFLOW__API__AUTH_BACKENDS": _V1_AUTH_BACKENDS,
                     "AIRFLOW__WEBSERVER__SECRET_KEY": _SECRET_KEY,
                     "AIRFLOW__WEBSERVER__WORKERS": "1",
@@ -493,6 +497,12 @@ class AirflowServer(AirflowInstance):
         env.update(self._kerberos_env())
         env.update(self.extra_env)
         return env
+
+    def _airflow2_executor(self) -> dict[str, str]:
+        """SQLite allows Airflow 2 one task at a time; any other database, four at once."""
+        if self._database_url().startswith("sqlite:"):
+            return {"AIRFLOW__CORE__EXECUTOR": "SequentialExecutor"}
+        return {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor", "AIRFLOW__CORE__PARALLELISM": "4"}
 
     def _kerberos_env(self) -> dict[str, str]:
         if self.kerberos_keytab is None:

@@ -1,7 +1,7 @@
 """Servers with the Starship plugin, for tests/contract/test_starship.py and test_migrate.py.
 
-The session's servers (the ``airflow_server`` fixture) have no Starship and run on SQLite;
-Starship and run history need their own: each fixture here starts an ``AirflowServer`` with
+The session's servers (the ``airflow_server`` fixture) have no Starship; Starship and run
+history need their own: each fixture here starts an ``AirflowServer`` with
 ``astronomer-starship`` (and the PostgreSQL drivers) in its venv, on a throwaway PostgreSQL
 started and stopped with it. Servers are module-scoped and parametrized by major, so that
 only one pair runs at a time.
@@ -21,7 +21,7 @@ from airflow_client_ext.testing import AirflowServer
 
 STARSHIP = "astronomer-starship==2.10.1"
 #: One venv per Airflow version for all Starship servers (the cache key includes these).
-STARSHIP_PACKAGES = (STARSHIP, "psycopg2-binary", "asyncpg")
+STARSHIP_PACKAGES = (STARSHIP,)
 DAGS = Path(__file__).resolve().parents[1] / "dags"
 
 

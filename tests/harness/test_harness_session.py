@@ -77,23 +77,35 @@ def test_local_server_attributes(airflow_server: AirflowInstance) -> None:
     assert srv.pgids == srv.pids  # each process leads its own group
     assert srv.home is not None
     assert srv.home.is_dir()
-    assert (srv.home / "airflow.db").is_file()
+    if srv.database == "sqlite":
+        assert (srv.home / "airflow.db").is_file()
+    else:
+        assert not (srv.home / "airflow.db").exists()
+        assert srv.postgres is not None
+        assert srv.postgres.pid is not None
     for name in expected:
         assert srv.log_paths[name].is_file()
     assert srv.timings["healthy"] > 0
 
 
-def test_sqlite_waits_a_minute_for_a_lock(airflow_server: AirflowInstance) -> None:
-    """SQLite's default 5 s busy timeout turns a busy scheduler's lock into API 500s."""
+def test_the_database_is_the_one_asked_for(airflow_server: AirflowInstance) -> None:
+    """SQLite (the default) waits 60 s for a lock: its default 5 s busy timeout turns a busy
+    scheduler's lock into API 500s. PostgreSQL (``--airflow-database postgres``) is the
+    server's own cluster, and Airflow 2 then runs tasks side by side as Airflow 3 does."""
     if not isinstance(airflow_server, AirflowServer):
         pytest.skip("a remote server's database is its own business")
     srv = airflow_server
     assert srv.venv is not None
     code = (
         "from airflow import settings\n"
+        "from airflow.configuration import conf\n"
         "if settings.engine is None: settings.configure_orm()\n"
-        "connection = settings.engine.raw_connection()\n"
-        "print(connection.cursor().execute('PRAGMA busy_timeout').fetchone()[0])\n"
+        "print(settings.engine.dialect.name, conf.get('core', 'executor'))\n"
+        "if settings.engine.dialect.name == 'sqlite':\n"
+        "    connection = settings.engine.raw_connection()\n"
+        "    print(connection.cursor().execute('PRAGMA busy_timeout').fetchone()[0])\n"
+        "else:\n"
+        "    print(settings.engine.url.port)\n"
     )
     out = subprocess.run(
         [str(srv.venv.bin / "python"), "-c", code],
@@ -103,7 +115,15 @@ def test_sqlite_waits_a_minute_for_a_lock(airflow_server: AirflowInstance) -> No
         timeout=180,
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.split()[-1] == "60000"
+    dialect, executor, detail = out.stdout.split()[-3:]
+    if srv.database == "sqlite":
+        assert (dialect, detail) == ("sqlite", "60000")
+        expected_executor = "SequentialExecutor" if srv.major == 2 else "LocalExecutor"
+    else:
+        assert srv.postgres is not None
+        assert (dialect, int(detail)) == ("postgresql", srv.postgres.port)
+        expected_executor = "LocalExecutor"
+    assert executor == expected_executor
 
 
 def test_credentials_are_required(airflow_server: AirflowInstance) -> None:
