@@ -1,5 +1,5 @@
-"""Variables, pools and connections one by one: list, get, set, delete (and test a
-connection), the same on Airflow 2 and 3.
+"""Variables, pools and connections one by one: list, get, set, delete (and update and test
+a connection), the same on Airflow 2 and 3.
 
 Writes go through the adapter's ``create_*``/``update_*`` of :mod:`._versions`, the ones
 :meth:`~airflow_client_ext.client.AirflowClient.import_config` uses; the version differences
@@ -130,6 +130,24 @@ class _SettingsWorkflows(_WorkflowBase):
         item = _connection_item(connection_id, conn_type, fields)
         resources = self._resources()
         resources.base.create_connection(item)
+        return resources.get_connection(connection_id)
+
+    def update_connection(self, connection_id: str, **fields: Any) -> Connection:
+        """Change the given fields of an existing connection (``conn_type`` and the fields of
+        :meth:`add_connection`; ``None`` clears one), keeping the others, its password
+        included; :class:`NotFoundError` if there is none."""
+        _check_name("connection_id", connection_id)
+        if not fields:
+            _checks.fail("fields", "at least one field to change, e.g. host='db.local'", "none")
+        changes = dict(fields)
+        resources = self._resources()
+        current = resources.get_connection(connection_id)
+        conn_type = changes.pop("conn_type", None) or current.conn_type
+        item = _connection_item(connection_id, conn_type, changes)
+        now = {name: getattr(current, name) for name in CONNECTION_FIELDS}
+        changed = [*changes] + (["conn_type"] if conn_type != current.conn_type else [])
+        if changed:
+            resources.base.update_connection(item, now, changed)
         return resources.get_connection(connection_id)
 
     def delete_connection(self, connection_id: str) -> None:

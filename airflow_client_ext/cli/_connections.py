@@ -1,4 +1,4 @@
-"""``connections list|get|add|delete|test``: Airflow connections, passwords and sensitive
+"""``connections list|get|add|update|delete|test``: Airflow connections, passwords and sensitive
 keys of their extra masked unless ``--show-secrets``."""
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def _fields(state: CliState, options: dict[str, Any]) -> dict[str, Any]:
 
 @cli.group()
 def connections() -> None:
-    """List, read, add, delete and test connections."""
+    """List, read, add, update, delete and test connections."""
 
 
 @connections.command("list")
@@ -108,6 +108,24 @@ def add(state: CliState, /, connection_id: str, conn_type: str, **options: Any) 
     made = state.client().add_connection(connection_id, conn_type, **fields)
     doc = connection_doc(made, False)
     state.emit(doc, lambda: f"connection {connection_id}: added")
+
+
+@connections.command()
+@CONN_ID
+@click.option("--conn-type", help="A new connection type.")
+@_field_options
+@pass_state
+def update(state: CliState, /, connection_id: str, conn_type: str | None, **options: Any) -> None:
+    """Change the fields given of connection CONNECTION_ID; the others (the password
+    included) are kept (exit 4 if there is no such connection)."""
+    fields = _fields(state, options)
+    if conn_type is not None:
+        fields["conn_type"] = conn_type
+    if not fields:
+        raise click.UsageError("nothing to change: give --host, --port, ... or --conn-type")
+    changed = state.client().update_connection(connection_id, **fields)
+    doc = connection_doc(changed, False)
+    state.emit(doc, lambda: f"connection {connection_id}: updated")
 
 
 @connections.command()

@@ -273,9 +273,15 @@ def test_connections(dags: AirflowInstance, names: dict[str, str]) -> None:
     assert json.loads(doc["extra"])["api_token"] == "***"
     again = run_cli(dags, "connections", "add", conn, "--conn-type", "http")
     assert again.code == 2, again  # 409: it exists
+    updated = ok(dags, "--json", "connections", "update", conn, "--host", "other.test").json()
+    assert (updated["host"], updated["port"]) == ("other.test", 8443)  # the port kept
+    assert updated["password"] == doc["password"]  # kept: Airflow 3 still shows ***
+    assert json.loads(updated["extra"]) == json.loads(doc["extra"])
+    missing = run_cli(dags, "connections", "update", f"{conn}_nope", "--host", "x")
+    assert missing.code == 4, missing
     assert conn in ok(dags, "-o", "plain", "connections", "list").stdout.splitlines()
     table = ok(dags, "connections", "get", conn).stdout
-    assert "example.test" in table
+    assert "other.test" in table
     assert "Extra-Secret-77" not in table
     refused = run_cli(dags, "connections", "delete", conn)
     assert refused.code == 2, refused

@@ -225,7 +225,7 @@ def test_export_import_round_trip(client: AirflowClient) -> None:
         delete_items(client, prefix)
 
 
-@pytest.mark.row("variables, pools, connections: set, get, list, delete")
+@pytest.mark.row("variables, pools, connections: set, get, list, update, delete")
 def test_settings_one_by_one(client: AirflowClient) -> None:
     """The resource helpers behind the CLI's variables/pools/connections commands."""
     prefix = f"mx{uuid.uuid4().hex[:6]}"
@@ -245,6 +245,9 @@ def test_settings_one_by_one(client: AirflowClient) -> None:
         made = client.add_connection(conn, "http", host="example.invalid", port=8080)
         assert (made.conn_type, made.host, made.port) == ("http", "example.invalid", 8080)
         assert conn in {c.connection_id for c in client.iter_connections()}
+        changed = client.update_connection(conn, host="example2.invalid", description="new")
+        assert (changed.host, changed.description) == ("example2.invalid", "new")
+        assert changed.port == 8080  # kept
         client.delete_variable(var)
         client.delete_pool(pool)
         client.delete_connection(conn)

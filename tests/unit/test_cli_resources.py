@@ -71,7 +71,7 @@ def test_help_lists_every_group_and_the_output_option() -> None:
         ("tasks", ["list", "clear", "mark"]),
         ("variables", ["list", "get", "set", "delete"]),
         ("pools", ["list", "get", "set", "delete"]),
-        ("connections", ["list", "get", "add", "delete", "test"]),
+        ("connections", ["list", "get", "add", "update", "delete", "test"]),
         ("xcom", ["list", "get"]),
         ("config", ["get"]),
     ],
@@ -305,6 +305,14 @@ def test_connections(serve: Any, major: int) -> None:
     assert SECRET in shown  # the extra as the server sends it
     assert run(["connections", "add", "db", "--conn-type", "http"]).exit_code == 2  # exists
     assert run(["connections", "add", "x", "--conn-type", "http", "--extra", "{"]).exit_code == 2
+    updated = ok(["--json", "connections", "update", "db", "--host", "db2.local"]).stdout
+    assert json.loads(updated)["host"] == "db2.local"
+    assert fake.connections["db"]["password"] == SECRET  # kept
+    assert ok(["connections", "update", "db", "--port", "6543"]).stdout == (
+        "connection db: updated\n"
+    )
+    assert run(["connections", "update", "db"]).exit_code == 2  # nothing to change
+    assert run(["connections", "update", "nope", "--host", "x"]).exit_code == 4
     ok(["connections", "delete", "db", "--yes"])
     assert run(["connections", "get", "db"]).exit_code == 4
 

@@ -78,6 +78,31 @@ def test_connections_add_get_delete(major: int) -> None:
 
 
 @MAJORS
+def test_update_connection_sends_only_the_fields_given(major: int) -> None:
+    fake = FakeResources(major)
+    client = fake.client()
+    client.add_connection("db", "postgres", host="db.local", port=5432, password="pw")
+    changed = client.update_connection("db", host="db2.local", port=None)
+    assert (changed.host, changed.port, changed.conn_type) == ("db2.local", None, "postgres")
+    patch = fake.writes()[-1]
+    mask = ",".join(patch.query["update_mask"]).split(",")  # v1 sends one csv value
+    assert (patch.method, mask) == ("PATCH", ["host", "port"])
+    assert (patch.body["host"], patch.body["port"]) == ("db2.local", None)  # None clears
+    assert "password" not in patch.body  # kept on the server, never sent back
+    assert fake.connections["db"]["password"] == "pw"
+    client.update_connection("db", conn_type="mysql")
+    assert fake.writes()[-1].query["update_mask"] == ["conn_type"]  # the same either way
+    writes = len(fake.writes())
+    with pytest.raises(InvalidArgumentError, match="at least one field"):
+        client.update_connection("db")
+    with pytest.raises(InvalidArgumentError, match="port"):
+        client.update_connection("db", port=70000)
+    with pytest.raises(NotFoundError):
+        client.update_connection("nope", host="x")
+    assert len(fake.writes()) == writes  # nothing sent for a refused update
+
+
+@MAJORS
 def test_connection_test_and_the_disabled_setting(major: int) -> None:
     fake = FakeResources(major)
     client = fake.client()
