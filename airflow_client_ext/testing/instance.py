@@ -189,6 +189,11 @@ class AirflowInstance:
         )
 
     # -- local-only features (overridden by AirflowServer) ----------------------------------
+    def exited(self) -> dict[str, int]:
+        """Process name -> exit code of each process started here that died (none for a
+        remote server)."""
+        return {}
+
     @property
     def pids(self) -> dict[str, int]:
         """Process name -> pid of each process started here (none for a remote server)."""

@@ -36,7 +36,7 @@ import logging
 import os
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -335,6 +335,27 @@ def airflow_server(
     return _airflow_pool.get(param, airflow_dags_folder)
 
 
+def _dead_processes(server: Any) -> str:
+    """``"scheduler (exit code 1)"``: the server's processes that died; "" if none."""
+    exited = getattr(server, "exited", None)
+    dead = exited() if callable(exited) else {}
+    return ", ".join(f"{name} (exit code {code})" for name, code in sorted(dead.items()))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """Fail a test at once, naming the process, when its server lost one before it began
+    (a dead scheduler would otherwise show as a wait running to its timeout)."""
+    server: Any = getattr(item, "funcargs", {}).get("airflow_server")
+    dead = _dead_processes(server)
+    if dead:
+        pytest.fail(
+            f"Airflow {server.version}: not running any more: {dead}; its logs follow",
+            pytrace=False,
+        )
+    return (yield)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -345,6 +366,9 @@ def pytest_runtest_makereport(
     if report.failed and call.when == "call" and server is not None:
         from ._venv import tail  # lazy, like the rest of the harness
 
+        dead = _dead_processes(server)
+        if dead:
+            report.sections.append((f"Airflow {server.version} processes", f"exited: {dead}"))
         for name, path in sorted(server.log_paths.items()):
             report.sections.append((f"Airflow {server.version} {name} log", tail(path)))
     return report

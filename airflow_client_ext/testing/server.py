@@ -303,15 +303,16 @@ class AirflowServer(AirflowInstance):
                         total += int(line.split()[1]) * 1024
         return total
 
+    def exited(self) -> dict[str, int]:  # documented on AirflowInstance
+        return {name: p.returncode for name, p in self._popens.items() if p.poll() is not None}
+
     def _check_alive(self) -> None:
         if self._state != "running":
             raise AirflowServerError(f"Airflow {self.version}: server is not running")
-        for name, p in self._popens.items():
-            if p.poll() is not None:
-                raise AirflowServerError(
-                    f"Airflow {self.version}: process {name!r} exited with code "
-                    f"{p.returncode}\n{self._tails()}"
-                )
+        for name, code in self.exited().items():
+            raise AirflowServerError(
+                f"Airflow {self.version}: process {name!r} exited with code {code}\n{self._tails()}"
+            )
 
     # -- start ------------------------------------------------------------------------------
     def start(self) -> AirflowServer:

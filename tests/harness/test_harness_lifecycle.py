@@ -120,6 +120,15 @@ def test_nothing_survives_when_the_with_block_raises(airflow_version: str) -> No
             start_slow_task(srv, "with-raises")
             seen["procs"] = _snapshot(srv)
             _assert_task_outside_groups(seen["procs"], srv)
+            # a process that dies is named at the next wait, not met as a timeout
+            assert srv.exited() == {}
+            os.killpg(srv.pgids["scheduler"], signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while not srv.exited() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert srv.exited() == {"scheduler": -signal.SIGKILL}
+            with pytest.raises(AirflowServerError, match="process 'scheduler' exited with code -9"):
+                srv.wait_for_dag("quick_success", timeout=600)
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):

@@ -43,3 +43,35 @@ def test_a_test_without_a_server_gets_no_log_section(pytester: pytest.Pytester) 
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     assert "scheduler log" not in result.stdout.str()
+
+
+def test_a_server_that_lost_a_process_fails_the_next_test_at_once(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        CONFTEST.replace(
+            "return types.SimpleNamespace(",
+            "return types.SimpleNamespace(exited=lambda: {'scheduler': 1}, ",
+        )
+    )
+    pytester.makepyfile(
+        """
+        ran = []
+
+        def test_waits_for_a_run(airflow_server):
+            ran.append(1)  # never: the server's scheduler is dead
+
+        def test_without_a_server():
+            assert not ran
+        """
+    )
+    result = pytester.runpytest("--airflow-version", "9.9.9")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*Airflow 9.9.9: not running any more: scheduler (exit code 1); its logs follow*",
+            "*- Airflow 9.9.9 processes -*",
+            "exited: scheduler (exit code 1)",
+            "*- Airflow 9.9.9 scheduler log -*",
+        ]
+    )
