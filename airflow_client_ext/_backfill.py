@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -41,6 +41,7 @@ from ._workflow_base import _renamed
 from .errors import (
     BackfillConflictError,
     BackfillFailedError,
+    BackfillIncompleteError,
     ConflictError,
     DagPausedError,
     DagRunFailedError,
@@ -353,7 +354,11 @@ class _V2Backfills(_Strategy):
             else e
             for e in entries
         )
-        return replace(_from_response(response, base), entries=entries)
+        made = replace(_from_response(response, base), entries=entries)
+        missing = [e.logical_date for e in entries if e.action != "skip" and e.run_id is None]
+        if missing:  # its POST failed part-way (the 5xx that _post made good)
+            raise incomplete(made, missing, "its creation failed part-way")
+        return made
 
     def _post(self, api: Any, ask: _Ask, start: datetime, end: datetime) -> Any:
         """``POST /backfills``. A 5xx (SQLite's "database is locked" under a busy scheduler
@@ -456,6 +461,21 @@ class _V2Backfills(_Strategy):
         return tuple(
             BackfillEntry(date, "create", run.run_id) for date, run in sorted(_latest(runs).items())
         )
+
+
+def incomplete(
+    backfill: Backfill, missing: Sequence[datetime], why: str
+) -> BackfillIncompleteError:
+    """The error of a backfill that has no run for some of its dates."""
+    dates = ", ".join(_day(d) for d in sorted(missing))
+    return BackfillIncompleteError(
+        f"backfill {backfill.id} of {backfill.dag_id} has no run for {len(missing)} of its "
+        f"{len(backfill.dates)} dates ({why}): {dates}. Wait for it to end "
+        f"(client.wait_backfill(error.backfill)), then make the same backfill again: it "
+        "creates only the missing runs",
+        backfill=backfill,
+        missing=missing,
+    )
 
 
 def _day(moment: datetime | None) -> str:
@@ -650,6 +670,9 @@ class _BackfillWorkflows(_RunWorkflows):
                 runs[date] = run
             if all(date in runs and runs[date].finished for date in dates):
                 break
+            if all(run.finished for run in runs.values()) and self._ended_without(backfill):
+                missing = [date for date in dates if date not in runs]
+                raise incomplete(backfill, missing, "the server ended it without them")
             if changed:
                 schedule.reset()
             remaining = deadline - self._clock()
@@ -667,6 +690,13 @@ class _BackfillWorkflows(_RunWorkflows):
         if failed and raise_on_failure:
             raise self._backfill_failure(adapter, done, failed)
         return done
+
+    def _ended_without(self, backfill: Backfill) -> bool:
+        """Whether Airflow 3 marked ``backfill`` completed (runs it lacks will not come)."""
+        if backfill.id is None:
+            return False
+        api = self._backfill_api("read a backfill")
+        return api.get_backfill(backfill.id).completed_at is not None
 
     def _until_completed(self, backfill: Backfill, deadline: float, limit: float) -> Backfill:
         """Airflow 3 marks a backfill completed a scheduler loop or two after its last run

@@ -391,4 +391,21 @@ class BackfillFailedError(DagRunFailedError):
         self.backfill = backfill
 
 
-__all__ += ["BackfillConflictError", "BackfillFailedError", "UnsupportedScheduleError"]
+class BackfillIncompleteError(AirflowClientError):
+    """Airflow 3 made a backfill without some of its runs (its creation failed part-way:
+    a 5xx; SQLite's "database is locked" under a busy scheduler does it). ``backfill`` is
+    what was made, ``missing`` the logical dates that have no run. The same call again, once
+    that backfill has ended, makes only the missing runs."""
+
+    def __init__(self, message: str, *, backfill: Any, missing: Sequence[Any]) -> None:
+        super().__init__(message)
+        self.backfill = backfill
+        self.missing = tuple(missing)
+
+
+__all__ += [
+    "BackfillConflictError",
+    "BackfillFailedError",
+    "BackfillIncompleteError",
+    "UnsupportedScheduleError",
+]

@@ -20,6 +20,7 @@ from airflow_client_ext._paging import run_id_selected
 from airflow_client_ext.errors import (
     BackfillConflictError,
     BackfillFailedError,
+    BackfillIncompleteError,
     DagPausedError,
     InvalidArgumentError,
     ServerError,
@@ -556,6 +557,21 @@ def test_airflow_3_a_5xx_on_create_is_made_good_without_a_second_backfill() -> N
     assert len(fake.posts("/backfills")) == 1
     assert (made.id, len(fake.backfills), made.from_date, made.to_date) == (1, 1, day(1), day(3))
     assert [e.logical_date for e in made.entries] == [day(1), day(2), day(3)]
+    # made without its last run, then a 500: said at once, with the dates that have no run
+    fake = FakeAirflow(3)
+    fake.create_faults = ["partial"]
+    with pytest.raises(BackfillIncompleteError, match=r"no run for 1 of its 3 dates") as caught:
+        fake.client().backfill("etl", day(1), day(3))
+    assert len(fake.posts("/backfills")) == 1  # never a second backfill
+    assert caught.value.missing == (day(3),)
+    assert caught.value.backfill.id == 1
+    assert [e.run_id is not None for e in caught.value.backfill.entries] == [True, True, False]
+    # waiting for it ends when the server ends it: not a timeout for a run that never comes
+    for run in fake.runs.values():
+        run["state"] = "success"
+    fake.backfills[0]["completed_at"] = "2026-02-02T00:00:00+00:00"
+    with pytest.raises(BackfillIncompleteError, match="the server ended it without them"):
+        fake.client().wait_backfill(caught.value.backfill, timeout=None)
     # a server that keeps failing: the retry policy's attempts, then its error; nothing made
     fake = FakeAirflow(3)
     fake.create_faults = ["before"] * 10
