@@ -31,8 +31,9 @@ def body(v2: ModuleType) -> Any:
 
 def create_backfill(v2: ModuleType, api: Any) -> Any:
     """``create_backfill``, again after the 503 Airflow 3 answers on SQLite ("Database is
-    locked. Backfill creation is not supported on SQLite under concurrent access"): the
-    test servers run SQLite, and the scheduler writes at the same time. Nothing was made."""
+    locked. Backfill creation is not supported on SQLite under concurrent access") when
+    the session's server runs SQLite (the harness's default; CI's runs PostgreSQL) and the
+    scheduler writes at the same time. Nothing was made."""
     for attempt in range(5):
         try:
             return api.create_backfill(body(v2))
