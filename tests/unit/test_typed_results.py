@@ -462,3 +462,69 @@ def test_an_operation_is_a_get_without_a_body() -> None:
     assert client.transport.stats.requests == 0
     get = Operation(client.api("DagRunApi"), "get_dag_run", client.transport)
     assert {"dag_id", "dag_run_id", "_request_timeout"} <= get.parameters
+
+
+AWKWARD = ["plain", "a/b", "ü ñ", "100%", "a+b=c&d", "?#[]", "{x}", "~._-", "a%2Fb", " "]
+
+
+@pytest.mark.parametrize(
+    ("api", "api_class", "operation", "names"),
+    [
+        ("v1", "DAGRunApi", "get_dag_run", ("dag_id", "dag_run_id")),
+        ("v2", "DagRunApi", "get_dag_run", ("dag_id", "dag_run_id")),
+        ("v1", "DAGApi", "get_dag", ("dag_id",)),
+        ("v2", "DAGApi", "get_dag", ("dag_id",)),
+        ("v2", "TaskInstanceApi", "get_task_instance", ("dag_id", "dag_run_id", "task_id")),
+        ("v1", "VariableApi", "get_variable", ("variable_key",)),
+    ],
+)
+def test_a_get_of_path_arguments_sends_what_the_generated_serializer_makes(
+    api: str, api_class: str, operation: str, names: tuple[str, ...]
+) -> None:
+    """The URL template learnt once gives, for any value, the very URL and headers of the
+    generated serializer (which is no longer called for these)."""
+    from airflow_client_ext._reads import Operation
+
+    client = AirflowClient("http://127.0.0.1:9/prefix", api_version=api)
+    client._info.server_version = "2.11.2" if api == "v1" else "3.3.2"
+    generated = client.api(api_class)
+    sent: list[Any] = []
+
+    class Sent(Exception):
+        pass
+
+    def send(request: Any, **_: Any) -> Any:
+        sent.append(request)
+        raise Sent
+
+    client.transport.send = send  # type: ignore[method-assign]
+    op = Operation(generated, operation, client.transport)
+    serialize = getattr(generated, f"_{operation}_serialize")
+    for i, value in enumerate(AWKWARD * 2):
+        arguments = {
+            name: value if k == i % len(names) else f"id{k}" for k, name in enumerate(names)
+        }
+        with pytest.raises(Sent):
+            op(**arguments)
+        method, url, headers, _, _ = serialize(**{**op._defaults, **arguments})
+        assert (sent[-1].method, sent[-1].url, sent[-1].headers) == (method, url, headers)
+    assert op._path, "the template was not learnt"
+    # a value that is not a str, or another argument, goes through the generated serializer
+    with pytest.raises(Sent):
+        op(**dict.fromkeys(names, 5))
+    assert sent[-1].url == serialize(**{**op._defaults, **dict.fromkeys(names, 5)})[1]
+
+
+def test_a_get_with_a_query_is_serialized_by_the_generated_code_each_time() -> None:
+    from airflow_client_ext._reads import Operation
+
+    client = AirflowClient("http://127.0.0.1:9", api_version="v2")
+    client._info.server_version = "3.3.2"
+    op = Operation(client.api("TaskInstanceApi"), "get_task_instances", client.transport)
+    sent: list[Any] = []
+    client.transport.send = lambda request, **_: sent.append(request) or 1 / 0  # type: ignore[method-assign]
+    for offset in (0, 100):
+        with pytest.raises(ZeroDivisionError):
+            op(dag_id="d", dag_run_id="r", limit=100, offset=offset)
+    assert op._path is False
+    assert [r.url.split("?")[1] for r in sent] == ["limit=100&offset=0", "limit=100&offset=100"]
