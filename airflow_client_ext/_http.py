@@ -29,6 +29,9 @@ class Request:
     encode_multipart: bool = True
     #: False: a 3xx is handed back as is (an auth flow that reads a login redirect)
     follow_redirects: bool = True
+    #: True: a 3xx (not followed) is the answer, as a 2xx is: a web form's post, which
+    #: redirects to a page once it is done
+    redirect_is_answer: bool = False
 
 
 def _safe_query(query: str) -> str:

@@ -452,11 +452,14 @@ class WebLoginAuth(Auth):
         request.headers["Cookie"] = _cookie_header(used)
         yield request
 
-    def _login(self, url: str) -> Generator[Request, BaseHTTPResponse, bool]:
-        """Log in; False hands a not-a-login answer (a 503, say) back to the transport."""
+    def _login(
+        self, url: str, *, root: str | None = None
+    ) -> Generator[Request, BaseHTTPResponse, bool]:
+        """Log in (at ``root``, the server's root URL, or the root of the API URL ``url``);
+        False hands a not-a-login answer (a 503, say) back to the transport."""
         from .errors import AuthenticationError
 
-        login_url = _api_root(url) + self.login_path
+        login_url = (root if root is not None else _api_root(url)) + self.login_path
         page = yield Request(
             "GET", login_url, headers={"Accept": "text/html"}, follow_redirects=False
         )
@@ -507,6 +510,104 @@ class WebLoginAuth(Auth):
             )
         self._cookies = cookies
         self.logins += 1
+        return True
+
+
+class WebFormAuth(Auth):
+    """A post of one of Airflow 2's web forms (``/variable/varimport``, say), behind the
+    webserver's login: the session of ``web`` (which logs in when it has none), and the
+    CSRF token that the form's page (``form_path``) holds, read just before the post and
+    sent in the request's fields with the cookies that came with it. The server's root URL
+    (with any path prefix) is ``root``.
+
+    A redirect to the login page (or a 401), at the page or at the post, means that the
+    session ended before the post was carried out: it logs in again and tries once more,
+    then raises :class:`~airflow_client_ext.errors.AuthenticationError`. A page that
+    answers otherwise than 200 is the call's answer (403: the user may not use the form;
+    404: no such form); a 200 without a CSRF token raises
+    :class:`~airflow_client_ext.errors.UnexpectedResponseError`.
+    """
+
+    sensitive_headers = frozenset({"cookie"})
+    scheme = "web login"
+
+    def __init__(self, web: WebLoginAuth, root: str, form_path: str) -> None:
+        self.web = web
+        self.root = root.rstrip("/")
+        self.form_path = form_path
+
+    @property
+    def principal(self) -> str:
+        return self.web.username
+
+    def secrets(self) -> list[str]:
+        return self.web.secrets()
+
+    def __repr__(self) -> str:
+        return f"WebFormAuth({self.web!r}, form_path={self.form_path!r})"
+
+    def auth_flow(self, request: Request) -> AuthFlow:
+        from .errors import AuthenticationError, PermissionDeniedError, UnexpectedResponseError
+
+        web = self.web
+        request.follow_redirects = False
+        fields = dict(request.fields or {})
+        for _ in range(2):
+            with web._lock:
+                if not web._cookies and not (yield from web._login("", root=self.root)):
+                    return
+                used = dict(web._cookies)
+            page = yield Request(
+                "GET",
+                self.root + self.form_path,
+                headers={"Accept": "text/html", "Cookie": _cookie_header(used)},
+                follow_redirects=False,
+            )
+            if self._session_ended(page, used):
+                continue
+            if page.status in _REDIRECTS:  # Airflow 2 sends a user without the right home
+                raise PermissionDeniedError(
+                    f"GET {self.form_path} redirected {web.username!r} elsewhere: the user may "
+                    "not use this form of the webserver",
+                    status=page.status,
+                    method="GET",
+                    path=self.form_path,
+                )
+            if not 200 <= page.status < 300:
+                return  # the page's answer is the call's (a 404: no such form)
+            finder = _CsrfTokenFinder()
+            finder.feed(page.data.decode("utf-8", "replace"))
+            if finder.token is None:
+                raise UnexpectedResponseError(
+                    f"GET {self.form_path} answered 200 without a form (no csrf_token): is "
+                    "this Airflow 2's webserver?",
+                    status=page.status,
+                    method="GET",
+                    path=self.form_path,
+                    body_excerpt="",
+                )
+            request.fields = {**fields, "csrf_token": finder.token}
+            request.headers["Cookie"] = _cookie_header(_cookies_from(page, used))
+            response = yield request
+            if not self._session_ended(response, used):
+                return
+        raise AuthenticationError(
+            f"{request.method} {safe_url(request.url)}: the webserver sent {web.username!r} "
+            "back to its login page right after a login; the session is not kept (check the "
+            "webserver's secret_key and its session settings)",
+            status=401,
+            method=request.method,
+            path=urlsplit(request.url).path,
+        )
+
+    def _session_ended(self, response: BaseHTTPResponse, used: dict[str, str]) -> bool:
+        """True (and the session forgotten) if ``response`` sends the user to log in."""
+        web = self.web
+        if response.status != 401 and not _redirects_to_login(response, web.login_path):
+            return False
+        with web._lock:
+            if web._cookies == used:  # nobody logged in again meanwhile
+                web._cookies = {}
         return True
 
 

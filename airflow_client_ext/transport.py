@@ -310,6 +310,8 @@ class Transport:
                 if "/api/v1/" in request.url and not isinstance(auth, NoAuth):
                     self._shared.v1_credentials_verified = True
                 return response
+            if request.redirect_is_answer and 300 <= status < 400:
+                return response
             if status == 409 and run_id is not None and attempt > 0:
                 existing = self._same_trigger(request, run_id, auth)
                 if existing is not None:
@@ -337,6 +339,7 @@ class Transport:
             fields=original.fields,
             encode_multipart=original.encode_multipart,
             follow_redirects=original.follow_redirects,
+            redirect_is_answer=original.redirect_is_answer,
         )
         flow = auth.auth_flow(request)
         try:

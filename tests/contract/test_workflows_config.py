@@ -21,6 +21,7 @@ from workflows_support import (
     create_variable,
     delete_items,
     get_variable_value,
+    import_many_variables,
     many_variables,
     only_prefix,
     unique,
@@ -248,6 +249,12 @@ def test_paging_walks_past_the_page_cap(wf: AirflowClient, airflow_server: Airfl
         again = wf.import_config(exported)
         assert not again.changed
         assert again.counts["unchanged"] == PAGED_VARIABLES
+
+
+def test_many_variables_are_written_in_a_few_requests_and_descriptions_are_kept(
+    wf: AirflowClient, prefix: str
+) -> None:
+    import_many_variables(wf, prefix, 120)
 
 
 def test_documents_and_modes_are_checked(wf: AirflowClient) -> None:

@@ -312,3 +312,38 @@ def _bulk_v2(client: AirflowClient, action: str, values: dict[str, str]) -> None
     assert result is not None
     assert not result.errors, result.errors
     assert sorted(result.success) == sorted(values)
+
+
+def import_many_variables(client: AirflowClient, prefix: str, count: int) -> None:
+    """Import ``count`` variables ``<prefix>_000``..., every 20th with a description, then
+    change every value and clear two descriptions: each time every item is reported as
+    itself, the server holds exactly the document, and the writes take a few requests
+    (Airflow 3: bulk requests; Airflow 2: the webserver's import form for the variables
+    without a description, one API request for each described one)."""
+    from airflow_client_ext.models import CONFIG_FORMAT
+
+    variables: list[dict[str, Any]] = [
+        {"key": f"{prefix}_{i:03d}", "value": f"v{i}"} for i in range(count)
+    ]
+    for i in range(0, count, 20):
+        variables[i]["description"] = f"described {i}"
+    doc = {"format": CONFIG_FORMAT, "version": 1, "variables": variables}
+    before = client.transport.stats.requests
+    report = client.import_config(doc)
+    sent = client.transport.stats.requests - before
+    assert sorted(i.name for i in report.created) == sorted(v["key"] for v in variables)
+    # the reads (the comparison, the read back) are pages of 100; the writes are few
+    limit = 2 * (count // 100 + 1) + count // 20 + 12
+    assert sent <= limit, f"{sent} requests for {count} variables (at most {limit})"
+
+    for i, item in enumerate(variables):
+        item["value"] = f"w{i}"
+        if i in (20, 40):
+            item["description"] = None
+    report = client.import_config(doc)
+    assert len(report.updated) == count, report.summary()
+    held = only_prefix(client.export_config(pools=False, connections=False), prefix)
+    assert {v["key"]: (v["value"], v.get("description")) for v in held["variables"]} == {
+        v["key"]: (v["value"], v.get("description")) for v in variables
+    }
+    assert not client.import_config(doc).changed

@@ -225,6 +225,17 @@ def test_export_import_round_trip(client: AirflowClient) -> None:
         delete_items(client, prefix)
 
 
+@pytest.mark.row("import of 120 variables in a few requests (2.x: the UI's import form)")
+def test_import_many_variables(client: AirflowClient) -> None:
+    from workflows_support import import_many_variables
+
+    prefix = f"mx{uuid.uuid4().hex[:6]}"
+    try:
+        import_many_variables(client, prefix, 120)
+    finally:
+        delete_items(client, prefix)
+
+
 @pytest.mark.row("variables, pools, connections: set, get, list, update, delete")
 def test_settings_one_by_one(client: AirflowClient) -> None:
     """The resource helpers behind the CLI's variables/pools/connections commands."""
