@@ -6,11 +6,13 @@ Runs, one after the other (each starts its own servers and stops them; never two
 
 - ``typed.py``: client CPU per call against canned Airflow 3.3.2 answers on loopback: raw
   urllib3 + json, the official client 3.3.2, ours (generated path, typed path);
+- ``instructions.py``: the same calls' instructions (valgrind's callgrind; skipped, with a
+  note, where valgrind is not installed): ratios that do not move with the machine's load;
 - ``import_time.py``: import times against eager generation and the official client;
 - ``airflow2_auth.py``: a small GET on Airflow 2.11.2, basic auth on every request against
   the session login;
 - ``migrate.py --variables-only``: 2000 variables migrated 3.3.2 -> 3.3.2 and 2.11.2 ->
-  2.11.2 (the harness's one server worker; 2.11.2 also with Airflow's default 4);
+  2.11.2 (the harness's one server worker, and Airflow's default 4);
 - ``trigger_and_wait.py``: from a run's end to ``trigger_and_wait``'s return on 2.11.2 and
   3.3.2;
 - ``backfill.py``: a 30-day backfill of a quick ``@daily`` DAG on 2.11.2 and 3.3.2.
@@ -26,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -63,6 +66,12 @@ def rows(docs: dict[str, list[dict[str, Any]]]) -> list[tuple[str, str, str]]:
                 if way in ways:
                     figure = f"{ways[way]['ms']:.3f} ms ({ways[way]['x_raw']:.2f}x raw)"
                     table.append((f"{call}: {way}", figure, f"raw {raw:.3f} ms"))
+    for doc in docs.get("instructions", []):
+        for call, ways in doc["results"].items():
+            raw = ways["raw"]
+            for way in ("generated", "typed"):
+                figure = f"{ways[way] / 1000:.0f}k instructions ({ways[way] / raw:.2f}x raw)"
+                table.append((f"{call}: {way}", figure, f"raw {raw / 1000:.0f}k"))
     for doc in docs.get("import_time", []):
         ms = doc["ms"]
         base = ms.get("airflow_client.client (official)")
@@ -137,10 +146,14 @@ def main() -> None:
             docs.setdefault(str(doc.get("bench")), []).append(doc)
 
     collect("typed.py")
+    if shutil.which("valgrind"):
+        collect("instructions.py", "--json")
+    else:
+        print("valgrind is not installed: no instruction counts (apt-get install valgrind)")
     collect("import_time.py", "--json", *(["--eager", args.eager] if args.eager else []))
     if not args.quick:
         collect("airflow2_auth.py", "--json")
-        for version, workers in (("3.3.2", None), ("2.11.2", None), ("2.11.2", 4)):
+        for version, workers in (("3.3.2", None), ("3.3.2", 4), ("2.11.2", None), ("2.11.2", 4)):
             extra = ["--server-workers", str(workers)] if workers else []
             collect(
                 "migrate.py", "--airflow-version", version, "--variables", "2000",

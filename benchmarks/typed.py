@@ -1,6 +1,6 @@
 """Client CPU per call of the typed workflow results, against raw HTTP, as ratios.
 
-    python benchmarks/typed.py [--seconds 0.3] [--rounds 7] [--items 100] [--json-only]
+    python benchmarks/typed.py [--seconds 0.3] [--rounds 15] [--items 100] [--json-only]
 
 A loopback server in another process answers real Airflow 3.3.2 answers
 (``tests/unit/data/airflow-3.3.2.json``: a DAG run, and a page of task instances multiplied
@@ -196,7 +196,7 @@ KINDS = ("small GET (a DAG run)", "page of task instances")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=0.3, help="CPU seconds per batch")
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--items", type=int, default=100, help="task instances per page")
     parser.add_argument("--json-only", action="store_true")
     args = parser.parse_args()

@@ -55,6 +55,17 @@ class VersionFix:
 
 #: What a release needs beyond a plain install, keyed by exact version.
 VERSION_FIXES: Mapping[str, VersionFix] = {
+    "2.8.4": VersionFix(
+        pins=(
+            Pin(
+                "WTForms<3.1",
+                "with WTForms 3.1 or later (which 2.8.4's own requirements allow) every "
+                "Flask-AppBuilder form page of the UI answers 500 (FAB 4.3.11 passes field "
+                "flags as a tuple: \"'tuple' object has no attribute 'items'\"), "
+                "/variable/add and /variable/list/ among them",
+            ),
+        ),
+    ),
     "3.0.6": VersionFix(
         pins=(
             Pin(
