@@ -83,7 +83,12 @@ def write_variables(adapter: V1Adapter, writes: Sequence[Write], workers: int) -
             stop = exc
             break
         except (ApiError, UnexpectedResponseError) as exc:
-            logger.info("the variable import form is not usable (%s): one request each", exc)
+            # the answer's text stays out of the log: an error page may echo the variables
+            logger.info(
+                "the variable import form is not usable (%s %s answered %s, %s): "
+                "one request per variable",
+                exc.method, exc.path, exc.status, type(exc).__name__,
+            )  # fmt: skip
             break
         posted += part
     done: Results = []

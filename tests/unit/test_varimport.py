@@ -71,8 +71,8 @@ class FakeWebserver(FakeResources):
                 self.end_session_at_import -= 1
                 self.sessions.clear()
                 return _redirect("/login/?next=x")
-            if self.import_status != 302:
-                return _page(self.import_status, "no")
+            if self.import_status != 302:  # an error page that echoes the upload
+                return _page(self.import_status, "Ooops " + fields["file"][1].decode())
             name, document, content_type = fields["file"]
             assert (name, content_type) == ("variables.json", "application/json")
             values = json.loads(document)
@@ -288,3 +288,17 @@ def test_import_config_on_airflow_2_reports_each_variable() -> None:
     assert [outcomes[f"k{i}"] for i in range(30)] == ["created"] * 30
     assert len(fake.imports) == 1
     assert fake.api_writes() == []
+
+
+def test_a_form_error_page_never_puts_the_values_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake = FakeWebserver()
+    fake.import_status = 500
+    made, _ = airflow2(fake)
+    writes = [Write(f"k{i}", {"key": f"k{i}", "value": f"s3cret-{i}"}) for i in range(25)]
+    with caplog.at_level("DEBUG", logger="airflow_client_ext"):
+        assert run(made, writes) == dict.fromkeys(range(25))
+    assert "POST /variable/varimport answered 500" in caplog.text
+    assert "s3cret" not in caplog.text
+    assert len(fake.api_writes()) == 25
