@@ -523,8 +523,9 @@ class WebFormAuth(Auth):
     A redirect to the login page (or a 401), at the page or at the post, means that the
     session ended before the post was carried out: it logs in again and tries once more,
     then raises :class:`~airflow_client_ext.errors.AuthenticationError`. A page that
-    answers otherwise than 200 is the call's answer (403: the user may not use the form;
-    404: no such form); a 200 without a CSRF token raises
+    redirects elsewhere (Airflow 2 sends a user without the permission to its home page)
+    raises :class:`~airflow_client_ext.errors.PermissionDeniedError`; any other page that is
+    not a 2xx is the call's answer (a 404: no such form); a page without a CSRF token raises
     :class:`~airflow_client_ext.errors.UnexpectedResponseError`.
     """
 
@@ -565,7 +566,7 @@ class WebFormAuth(Auth):
             )
             if self._session_ended(page, used):
                 continue
-            if page.status in _REDIRECTS:  # Airflow 2 sends a user without the right home
+            if page.status in _REDIRECTS:  # not the login page: the user lacks the permission
                 raise PermissionDeniedError(
                     f"GET {self.form_path} redirected {web.username!r} elsewhere: the user may "
                     "not use this form of the webserver",
