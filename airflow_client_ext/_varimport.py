@@ -10,9 +10,10 @@ they decide what goes through it (:func:`importable`):
   delete, then insert): only a variable that is to have no description goes through it
   (it has none and gets none, or the write clears it);
 - it answers with a redirect whatever happened (its counts are flash messages), so each
-  item's result comes from reading the variables back: a variable that holds the value
-  written is written; the others are written one request each after all, so that an
-  error is that item's own (a 409, a 400 ...);
+  item's result comes from reading the variables back after each post (whose results are
+  then handed on, before the next post): a variable that holds the value written is
+  written; the others are written one request each after all, so that an error is that
+  item's own (a 409, a 400 ...);
 - creates are posted with ``action_if_exists=skip`` (a variable that appeared meanwhile is
   left alone, and its create then meets the API's 409, as it would have without the
   form), updates with ``overwrite``;
@@ -73,15 +74,17 @@ def write_variables(adapter: V1Adapter, writes: Sequence[Write], workers: int) -
     form = WebFormAuth(web, adapter.client.base_url, FORM_PAGE)
     posts = _posts("skip", [i for i in chosen if writes[i].is_create])
     posts += _posts("overwrite", [i for i in chosen if not writes[i].is_create])
-    posted: list[int] = []
-    stop: TransportError | None = None
+    written: set[int] = set()
     for action, part in posts:
         try:
             _post(adapter, form, action, {writes[i].name: writes[i].item["value"] for i in part})
         except TransportError as exc:  # no answer: it may have been carried out
-            posted += part
-            stop = exc
-            break
+            try:
+                done = _read_back(adapter, writes, part)
+            except TransportError:
+                done = []
+            yield done, exc
+            return
         except (ApiError, UnexpectedResponseError) as exc:
             # the answer's text stays out of the log: an error page may echo the variables
             logger.info(
@@ -90,20 +93,12 @@ def write_variables(adapter: V1Adapter, writes: Sequence[Write], workers: int) -
                 exc.method, exc.path, exc.status, type(exc).__name__,
             )  # fmt: skip
             break
-        posted += part
-    done: Results = []
-    if posted:
-        try:
-            done = _read_back(adapter, writes, posted)
-        except TransportError:
-            if stop is None:
-                raise
-    if stop is not None:
-        yield done, stop
-        return
-    if done:
-        yield done, None
-    written = {index for index, _ in done}
+        # each post's results as soon as it is done: an interruption loses no more than
+        # the post in flight, and a progress display moves post by post
+        done = _read_back(adapter, writes, part)
+        written.update(index for index, _ in done)
+        if done:
+            yield done, None
     left = [index for index in range(len(writes)) if index not in written]
     calls = [adapter._alone("variable", writes[i]) for i in left]
     for results, failed in write_each(calls, workers):

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from starship_support import client_for, clone_history, stable_state, starship_server
 
 from airflow_client_ext import AirflowClient, MigrationError, MigrationReport, TokenAuth, migrate
+from airflow_client_ext import _varimport as varimport
 from airflow_client_ext._versions import V2Adapter, adapter_for
 from airflow_client_ext.cli import cli
 from airflow_client_ext.migration import MigrationItem
@@ -163,9 +164,11 @@ def test_an_interrupted_migration_says_what_it_did_and_resumes(
     secrets_guard: SecretsGuard,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # on Airflow 3 the 100 variables would go in one bulk request: batches of 20 here, so
-    # that the crash at the 50th comes with work left to do
+    # the 100 variables would go in one bulk request (Airflow 3) or one post of the import
+    # form (Airflow 2): batches of 20 here, so that the crash at the 50th comes with work
+    # left to do
     monkeypatch.setattr(V2Adapter, "bulk_items", 20)
+    monkeypatch.setattr(varimport, "ITEMS_PER_POST", 20)
     source_server, target_server = pair
     source, target = client_for(source_server), client_for(target_server)
     prefix = "int_"

@@ -302,3 +302,16 @@ def test_a_form_error_page_never_puts_the_values_in_the_log(
     assert "POST /variable/varimport answered 500" in caplog.text
     assert "s3cret" not in caplog.text
     assert len(fake.api_writes()) == 25
+
+
+def test_each_posts_results_come_before_the_next_post(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interruption (a crash in what records the results, a Ctrl-C) loses no more than
+    the post in flight, and a progress display moves post by post."""
+    monkeypatch.setattr(varimport, "ITEMS_PER_POST", 10)
+    fake = FakeWebserver()
+    made, _ = airflow2(fake)
+    seen: list[tuple[int, int]] = []
+    for results, stop in made.write_items("variable", creates(25), 4):
+        assert stop is None
+        seen.append((len(results), len(fake.imports)))
+    assert seen == [(10, 1), (10, 2), (5, 3)]
