@@ -166,9 +166,10 @@ def test_an_interrupted_migration_says_what_it_did_and_resumes(
     secrets_guard: SecretsGuard,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # the 100 variables would go in one bulk request (Airflow 3) or one post of the import
-    # form (Airflow 2): batches of 20 here, so that the crash at the 50th comes with work
-    # left to do
+    # on Airflow 3 the 100 variables would go in one bulk request: batches of 20 here, so
+    # that the crash at the 50th comes with work left to do. (On Airflow 2 they go one
+    # request each, as they are described; undescribed ones would go through the import
+    # form, in posts of 20 here.)
     monkeypatch.setattr(V2Adapter, "bulk_items", 20)
     monkeypatch.setattr(varimport, "ITEMS_PER_POST", 20)
     source_server, target_server = pair
