@@ -148,6 +148,12 @@ def _content_type(content_type: str | None) -> tuple[bool, bool]:
     return bool(_JSON_TYPE.match(content_type)), utf8
 
 
+def json_in_utf8(headers: Any) -> bool:
+    """Whether an answer with these headers is JSON in UTF-8 (or says nothing of it)."""
+    is_json, utf8 = _content_type(headers.get("Content-Type"))
+    return is_json and utf8
+
+
 class _Shape(Exception):
     def __init__(self, why: str) -> None:
         super().__init__(why)
@@ -260,4 +266,4 @@ def _invalid(
     )
 
 
-__all__ = ["checked_methods"]
+__all__ = ["checked_methods", "json_in_utf8"]

@@ -4,15 +4,13 @@ that walk runs, task instances and DAGs page after page as version-neutral model
 from __future__ import annotations
 
 import contextlib
-import functools
 import inspect
-import typing
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from . import _checks
-from ._reads import Operation
+from ._reads import Listing, Operation, Page, list_field
 from ._workflow_base import _WorkflowBase
 from .errors import ConfigurationError
 from .models import Dag, DagRun, TaskInstance
@@ -22,34 +20,10 @@ PAGE_SIZE = 100
 
 
 def _list_field(model: Any) -> str:
-    """The name of the list field of a generated collection model (``dag_runs``, ...)."""
+    """The name of the list field of a generated collection model (``dag_runs``, ...), or
+    of a :class:`~._reads.Page`."""
     cls: Any = type(model)
-    return _list_field_of(cls)
-
-
-@functools.lru_cache(maxsize=512)
-def _list_field_of(cls: Any) -> str:
-    fields = getattr(cls, "model_fields", None)
-    if not isinstance(fields, Mapping):
-        raise ConfigurationError(f"paginate: {cls.__name__} is not a generated collection model")
-    candidates = [str(name) for name, info in fields.items() if _is_list(info.annotation)]
-    if len(candidates) != 1:
-        raise ConfigurationError(
-            f"paginate: cannot tell the items of {cls.__name__} (list fields: "
-            f"{', '.join(candidates) or 'none'})"
-        )
-    return candidates[0]
-
-
-def _is_list(annotation: Any) -> bool:
-    origin = typing.get_origin(annotation)
-    if origin is list:
-        return True
-    if origin is typing.Union or type(annotation).__name__ == "UnionType":
-        return any(_is_list(arg) for arg in typing.get_args(annotation) if arg is not type(None))
-    if origin is typing.Annotated:
-        return _is_list(typing.get_args(annotation)[0])
-    return False
+    return "items" if cls is Page else list_field(cls)
 
 
 #: function -> the names of its parameters; weak: a caller's lambda is not kept alive
@@ -58,7 +32,7 @@ _SIGNATURES: weakref.WeakKeyDictionary[Any, frozenset[str] | None] = weakref.Wea
 
 def _parameters(method: Callable[..., Any]) -> frozenset[str] | None:
     """The names of a method's parameters (``self`` included), once per function."""
-    if isinstance(method, Operation):
+    if isinstance(method, (Operation, Listing)):
         return method.parameters
     function = getattr(method, "__func__", method)
     try:
@@ -290,8 +264,9 @@ class _PagingWorkflows(_WorkflowBase):
             filters["state"] = states
         seen: set[tuple[str, str, str, int]] = set()
         pages = self._pages(method, dict(dag_id=dag_id, dag_run_id=run_id, **filters), paging)
+        convert = None if isinstance(method, Listing) else adapter.task_instance
         for items in pages:
-            tis = [adapter.task_instance(raw) for raw in items]
+            tis = items if convert is None else [convert(raw) for raw in items]
             keys = {(ti.dag_id, ti.run_id, ti.task_id, ti.map_index) for ti in tis}
             if len(keys) == len(tis) and seen.isdisjoint(keys):  # no repeat: the usual page
                 seen |= keys

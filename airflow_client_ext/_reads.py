@@ -24,11 +24,20 @@ header, a value that is not a ``str``) still go through the generated serializer
 
 from __future__ import annotations
 
+import functools
 import inspect
+import threading
+import typing
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import quote
 
+from ._answers import json_in_utf8
 from ._http import Request
+from ._validate import picker
+from .errors import ConfigurationError
+from .models import from_fields
 
 if TYPE_CHECKING:
     from .transport import Transport
@@ -83,6 +92,16 @@ class Operation:
         self._path: _PathTemplate | Literal[False] | None = None
 
     def __call__(self, **arguments: Any) -> Any:
+        response, url = self._send(arguments)
+        return self._api_client.read_model(response, self._types, self._name, ("GET", url))
+
+    def answer(self, **arguments: Any) -> Answer:
+        """The 2xx answer, its model not read yet (see :class:`Answer`)."""
+        response, url = self._send(arguments)
+        read_model = self._api_client.read_model
+        return Answer(response, lambda: read_model(response, self._types, self._name, ("GET", url)))
+
+    def _send(self, arguments: dict[str, Any]) -> tuple[Any, str]:
         path = self._path
         if path is None:
             path = self._path = self._learn_path(list(arguments))
@@ -99,8 +118,7 @@ class Operation:
                 raise TypeError(
                     f"{self._name} is not a GET without a body: call the generated method"
                 )
-        response = self._transport.send(Request("GET", url, headers))
-        return self._api_client.read_model(response, self._types, self._name, ("GET", url))
+        return self._transport.send(Request("GET", url, headers)), url
 
     def _learn_path(self, names: list[str]) -> _PathTemplate | Literal[False]:
         """The template of the URL if the generated serializer puts every one of ``names``
@@ -122,4 +140,133 @@ class Operation:
         return f"Operation({self._name})"
 
 
-__all__ = ["Operation"]
+class Answer:
+    """A loaded 2xx answer: :meth:`pick` reads some of its fields, :meth:`model` its whole
+    generated model (once, when first asked; the typed error of ``read_model`` if it does
+    not fit)."""
+
+    __slots__ = ("_lock", "_model", "_read", "response")
+
+    def __init__(self, response: Any, read: Callable[[], Any]) -> None:
+        self.response = response
+        self._read: Callable[[], Any] | None = read
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def pick(self, read: Callable[[bytes], Any]) -> Any:
+        """What ``read`` (a :func:`~._validate.picker`) makes of a JSON body in UTF-8, or
+        None where it refuses the answer or cannot read it: then only the whole model
+        tells what the answer holds, or what is wrong with it."""
+        from pydantic import ValidationError  # loaded with the generated models
+
+        if self.response.status != 200 or not json_in_utf8(self.response.headers):
+            return None
+        try:
+            return read(self.response.data)
+        except ValidationError:
+            return None
+
+    def model(self) -> Any:
+        with self._lock:
+            if self._read is not None:
+                self._model = self._read()
+                self._read = None
+            return self._model
+
+    def item(self, field: str, index: int) -> Any:
+        """Item ``index`` of the model's list ``field``."""
+        return getattr(self.model(), field)[index]
+
+
+@functools.lru_cache(maxsize=512)
+def list_field(cls: Any) -> str:
+    """The name of the list field of a generated collection model class (``dag_runs``)."""
+    fields = getattr(cls, "model_fields", None)
+    if not isinstance(fields, Mapping):
+        raise ConfigurationError(f"paginate: {cls.__name__} is not a generated collection model")
+    candidates = [str(name) for name, info in fields.items() if _is_list(info.annotation)]
+    if len(candidates) != 1:
+        raise ConfigurationError(
+            f"paginate: cannot tell the items of {cls.__name__} (list fields: "
+            f"{', '.join(candidates) or 'none'})"
+        )
+    return candidates[0]
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        return True
+    if origin is typing.Union or type(annotation).__name__ == "UnionType":
+        return any(_is_list(arg) for arg in typing.get_args(annotation) if arg is not type(None))
+    if origin is typing.Annotated:
+        return _is_list(typing.get_args(annotation)[0])
+    return False
+
+
+class Page(NamedTuple):
+    """A page of a :class:`Listing`: its items made into result objects."""
+
+    items: list[Any]
+    total_entries: int | None
+    next_cursor: str | None
+
+
+class Listing:
+    """A list GET whose page becomes result objects (``TaskInstance``) without the
+    generated models: ``Listing(operation, page_model, item_model, TaskInstance,
+    fields_of, names)(**arguments)`` is a :class:`Page`.
+
+    The answer's bytes are read by a :func:`~._validate.picker` into a dict of the fields
+    ``names`` per item, each checked as the generated model checks it; ``fields_of(dict)``
+    gives the result's fields (all but ``raw``), and each result makes its ``raw`` (the
+    generated item) when it is first read, from the same answer (see
+    :class:`~.models.RawOnFirstUse`): the answer's other fields are checked then. An
+    answer the picker refuses is read whole at once, as :class:`Operation` reads it: its
+    typed error now, or the model, which the generated path may still read.
+    """
+
+    __slots__ = ("_field", "_fields_of", "_operation", "_pick", "_result")
+
+    def __init__(
+        self,
+        operation: Operation,
+        page_model: type,
+        item_model: type,
+        result: type,
+        fields_of: Callable[[Any], dict[str, Any]],
+        names: tuple[str, ...],
+    ) -> None:
+        self._operation = operation
+        self._field = list_field(page_model)
+        page_names = [self._field, "total_entries", "next_cursor"]
+        page_names = [n for n in page_names if n in page_model.model_fields]  # type: ignore[attr-defined]
+        self._pick = picker(page_model, {page_model: page_names, item_model: names})
+        self._result = result
+        self._fields_of = fields_of
+
+    @property
+    def parameters(self) -> frozenset[str]:
+        return self._operation.parameters
+
+    def __call__(self, **arguments: Any) -> Page:
+        answer = self._operation.answer(**arguments)
+        field, fields_of, result = self._field, self._fields_of, self._result
+        picked = answer.pick(self._pick) if self._pick is not None else None
+        items: list[Any] = []
+        if picked is None:
+            page = answer.model()
+            for raw in getattr(page, field) or ():
+                fields = fields_of(raw.__dict__)
+                fields["raw"] = raw
+                items.append(from_fields(result, fields))
+            return Page(items, page.total_entries, getattr(page, "next_cursor", None))
+        later = answer.item
+        for index, item in enumerate(picked[field] or ()):
+            fields = fields_of(item)
+            fields["_raw_later"] = partial(later, field, index)
+            items.append(from_fields(result, fields))
+        return Page(items, picked.get("total_entries"), picked.get("next_cursor"))
+
+
+__all__ = ["Answer", "Listing", "Operation", "Page", "list_field"]

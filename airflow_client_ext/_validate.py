@@ -35,8 +35,8 @@ Nothing here imports a generated module: the classes come from the caller.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:  # pydantic is imported with the first generated model, not before
     from pydantic_core import SchemaValidator
@@ -124,10 +124,15 @@ def _native(cls: Any) -> bool:
 
 
 def _build(model: type) -> Reader | None:
-    from pydantic_core import SchemaValidator
-
     transform = _Transform()
     schema = transform.node(model.__pydantic_core_schema__)  # type: ignore[attr-defined]
+    read = Reader(_validator(schema, transform), transform.nested)
+    return read if _follows_the_rules(read, model, transform.tolerant[model]) else None
+
+
+def _validator(schema: Any, transform: _Transform) -> SchemaValidator:
+    from pydantic_core import SchemaValidator
+
     # pydantic-core takes the validator a complete class already has for a model schema of
     # that class (its "prebuilt" validator), which would read by the class's own rules, not
     # these: like pydantic's model_rebuild(force=True), the classes are marked incomplete
@@ -136,12 +141,28 @@ def _build(model: type) -> Reader | None:
     for cls in classes:
         cls.__pydantic_complete__ = False
     try:
-        validator = SchemaValidator(schema)
+        return SchemaValidator(schema)
     finally:
         for cls in classes:
             cls.__pydantic_complete__ = True
-    read = Reader(validator, transform.nested)
-    return read if _follows_the_rules(read, model, transform.tolerant[model]) else None
+
+
+def picker(model: type, picks: Mapping[type, Collection[str]]) -> Callable[[bytes], Any] | None:
+    """A reader of JSON bytes of ``model`` into plain dicts, for a typed result that needs a
+    few fields of a large answer: each class of ``picks`` (``model`` and the item class of
+    a list field, say) becomes a dict of the named fields only, keyed by their Python names,
+    each field checked by the rules of :func:`reader`; the other properties are skipped
+    unread, which is what makes it fast. None if a class of ``picks`` is not read by these
+    rules or lacks a field. The reader raises ``pydantic.ValidationError`` for what the
+    rules refuse (the caller then reads the whole model the usual way)."""
+    if not all(_native(cls) for cls in picks):
+        return None
+    transform = _Transform(picks)
+    try:
+        schema = transform.node(model.__pydantic_core_schema__)  # type: ignore[attr-defined]
+    except KeyError:  # a field that the class does not have
+        return None
+    return _validator(schema, transform).validate_json
 
 
 def _follows_the_rules(read: Reader, model: type, tolerant: set[str]) -> bool:
@@ -161,7 +182,9 @@ def _follows_the_rules(read: Reader, model: type, tolerant: set[str]) -> bool:
 class _Transform:
     """A copy of a model's core schema with the reading rules of the module doc."""
 
-    def __init__(self) -> None:
+    def __init__(self, picks: Mapping[type, Collection[str]] | None = None) -> None:
+        #: the classes read into a dict of some of their fields (see picker)
+        self._picks = picks or {}
         #: id -> (node, its copy); the node is kept so that its id is not reused
         self._done: dict[int, tuple[Any, Any]] = {}
         #: the classes read by the copy's own rules -> their fields that may hold one
@@ -196,6 +219,8 @@ class _Transform:
                 out["ref"] = node["ref"]
             return out
         fields = node["schema"]["fields"]
+        if cls in self._picks:
+            return self._picked(fields, self._picks[cls], node.get("config", {}))
         self.nested[cls] = tuple(n for n, f in fields.items() if _may_hold_a_model(f["schema"]))
         self.tolerant[cls] = set()
         out = dict(node)
@@ -211,6 +236,23 @@ class _Transform:
                 tolerant.add(name)
             fields[name] = {**field, "schema": self.node(schema)}
         return {**node, "fields": fields}
+
+    def _picked(
+        self, fields: dict[str, Any], names: Collection[str], config: dict[str, Any]
+    ) -> Any:
+        from pydantic_core import core_schema
+
+        picked = {}
+        for name in names:
+            field = fields[name]
+            schema = _absent_rule(field["schema"])
+            picked[name] = core_schema.typed_dict_field(
+                self.node(schema),
+                required=schema.get("type") != "default",
+                validation_alias=field.get("validation_alias", name),
+            )
+        by_alias = cast("core_schema.CoreConfig", {**config, "validate_by_name": False})
+        return core_schema.typed_dict_schema(picked, extra_behavior="ignore", config=by_alias)
 
 
 def _may_hold_a_model(schema: Any) -> bool:
@@ -260,4 +302,4 @@ def _own_reading(cls: Any) -> Callable[[Any], Any]:
     return read
 
 
-__all__ = ["Reader", "reader"]
+__all__ = ["Reader", "picker", "reader"]

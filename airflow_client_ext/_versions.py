@@ -46,7 +46,7 @@ from urllib.parse import quote
 from ._http import Request, safe_path
 from ._logs import Render, read_log, render_log_message
 from ._masks import has_mask
-from ._reads import Operation
+from ._reads import Listing, Operation
 from ._writes import BULK_BYTES, BULK_ITEMS, Batch, Entity, Write, invalid, write_bulk, write_each
 from .errors import InvalidArgumentError
 from .models import Dag, DagRun, Health, TaskInstance, from_fields, utc
@@ -57,6 +57,12 @@ if TYPE_CHECKING:
 #: Neutral field names of the items of an export document, per kind (the id field first).
 VARIABLE_FIELDS = ("key", "value", "description")
 POOL_FIELDS = ("name", "slots", "description", "include_deferred")
+#: the fields of a generated task instance (both APIs) that make a TaskInstance
+TI_FIELDS = (
+    "dag_id", "dag_run_id", "task_id", "map_index", "try_number", "state", "start_date",
+    "end_date", "duration", "max_tries", "operator", "hostname", "pool", "queue", "note",
+    "rendered_map_index",
+)  # fmt: skip
 CONNECTION_FIELDS = (
     "connection_id",
     "conn_type",
@@ -91,6 +97,7 @@ class VersionAdapter:
     def __init__(self, client: AirflowClient) -> None:
         self.client = client
         self._operations: dict[tuple[str, str], Operation] = {}
+        self._task_instances: Listing | None = None
 
     # -- helpers ----------------------------------------------------------------------------
     def api(self, name: str) -> Any:
@@ -180,8 +187,21 @@ class VersionAdapter:
         raise NotImplementedError
 
     # -- task instances ---------------------------------------------------------------------
+    #: the generated models of a task instance listing: the page and its item
+    task_instance_models: ClassVar[tuple[str, str]]
+
     def task_instances_method(self, checked: bool = False) -> Callable[..., Any]:
-        return self.listing("TaskInstanceApi", "get_task_instances", checked)
+        """The generated list method, or where every argument was checked here a
+        :class:`~._reads.Listing`, whose pages hold :class:`TaskInstance` objects."""
+        if not checked:
+            return self.listing("TaskInstanceApi", "get_task_instances", checked)
+        if self._task_instances is None:
+            page, item = (self.model(name) for name in self.task_instance_models)
+            operation = self.operation("TaskInstanceApi", "get_task_instances")
+            self._task_instances = Listing(
+                operation, page, item, TaskInstance, self.task_instance_fields, TI_FIELDS
+            )
+        return self._task_instances
 
     def dags_method(self, checked: bool = False) -> Callable[..., Any]:
         return self.listing("DAGApi", "get_dags", checked)
@@ -196,14 +216,19 @@ class VersionAdapter:
         return self.task_instance(raw)
 
     def task_instance(self, raw: Any) -> TaskInstance:
-        # a listing makes one per item: the fields are read from the model's __dict__ and the
-        # result made without its __init__ (models.from_fields)
-        f = raw.__dict__
+        fields = self.task_instance_fields(raw.__dict__)
+        fields["raw"] = raw
+        return from_fields(TaskInstance, fields)
+
+    def task_instance_fields(self, f: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields of a :class:`TaskInstance` but ``raw``, from the generated item's
+        fields ``TI_FIELDS`` (its ``__dict__``, or what a Listing read): a listing makes
+        one per item, and the result without its __init__ (models.from_fields)."""
         state = f["state"]
         if state is not None and state.__class__ is not str:
             state = enum_value(state)
         map_index = f["map_index"]
-        return from_fields(TaskInstance, {
+        return {
             "dag_id": str(f["dag_id"]),
             "run_id": str(f["dag_run_id"]),
             "task_id": str(f["task_id"]),
@@ -220,8 +245,7 @@ class VersionAdapter:
             "queue": f["queue"],
             "note": f["note"],
             "rendered_map_index": f["rendered_map_index"],
-            "raw": raw,
-        })  # fmt: skip
+        }
 
     #: how a structured log line becomes text; None: the endpoint sends text
     log_render: ClassVar[Render | None] = None
@@ -341,6 +365,7 @@ class V1Adapter(VersionAdapter):
     api_version = "v1"
     run_api = "DAGRunApi"
     dag_patch_model = "DAG"
+    task_instance_models = ("TaskInstanceCollection", "TaskInstance")
 
     def _is_active(self, raw: Any) -> bool | None:
         return raw.is_active  # type: ignore[no-any-return]
@@ -495,6 +520,7 @@ class V2Adapter(VersionAdapter):
 
     api_version = "v2"
     dag_patch_model = "DAGPatchBody"
+    task_instance_models = ("TaskInstanceCollectionResponse", "TaskInstanceResponse")
 
     def wait_url(self, dag_id: str, run_id: str, interval: float) -> str:
         return (
@@ -536,11 +562,10 @@ class V2Adapter(VersionAdapter):
             "raw": raw,
         })  # fmt: skip
 
-    def task_instance(self, raw: Any) -> TaskInstance:
+    def task_instance_fields(self, f: Mapping[str, Any]) -> dict[str, Any]:
         # the mapping of the base class, for a TaskInstanceResponse: its ids and map_index
         # are required strings and an int, its dates datetimes, its state a member (or a
         # newer server's value, kept by the enum): a listing makes one per item
-        f = raw.__dict__
         state = f["state"]
         if state is not None:
             state = state._value_
@@ -551,7 +576,7 @@ class V2Adapter(VersionAdapter):
             start = start.replace(tzinfo=timezone.utc)
         if end is not None and end.tzinfo is None:
             end = end.replace(tzinfo=timezone.utc)
-        return from_fields(TaskInstance, {
+        return {
             "dag_id": f["dag_id"],
             "run_id": f["dag_run_id"],
             "task_id": f["task_id"],
@@ -568,8 +593,7 @@ class V2Adapter(VersionAdapter):
             "queue": f["queue"],
             "note": f["note"],
             "rendered_map_index": f["rendered_map_index"],
-            "raw": raw,
-        })  # fmt: skip
+        }
 
     def clear(self, dag_id: str, run_id: str, only_failed: bool) -> None:
         body = self.model("DAGRunClearBody")(dry_run=False, only_failed=only_failed)

@@ -8,6 +8,11 @@ as ``.raw`` for everything else::
     run = client.trigger("etl")
     run.state, run.logical_date, run.raw          # "queued", None, DAGRunResponse(...)
 
+A listing reads its task instances straight from the answer's bytes (only their fields,
+each checked) and makes each one's ``.raw`` when it is first read, from the same answer:
+the other fields of the answer are checked then, and a bad one raises
+:class:`~airflow_client_ext.errors.InvalidResponseError` there.
+
 The mapping from each API version's models lives in :mod:`airflow_client_ext._versions`.
 Nothing here imports a generated module.
 """
@@ -96,8 +101,31 @@ class DagRun:
         return (self.end_date - self.start_date).total_seconds()
 
 
+class RawOnFirstUse:
+    """A result whose ``raw`` is made when it is first read: one made by a listing holds,
+    instead of its generated model, how to make it (``_raw_later``, a callable)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        later = self.__dict__.get("_raw_later") if name == "raw" else None
+        if later is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        raw = self.__dict__["raw"] = later()
+        self.__dict__.pop("_raw_later", None)
+        return raw
+
+    def __getstate__(self) -> dict[str, Any]:
+        self.raw  # noqa: B018  made now: how to make it holds the answer, not for a pickle
+        return {k: v for k, v in self.__dict__.items() if k != "_raw_later"}
+
+
+def _no_raw() -> Any:
+    return None
+
+
 @dataclass(frozen=True)
-class TaskInstance:
+class TaskInstance(RawOnFirstUse):
     """One try-able unit of a run: a task, or one index of a mapped task.
 
     ``state`` is None for a task instance that has not been scheduled yet (Airflow 2's
@@ -121,7 +149,8 @@ class TaskInstance:
     queue: str | None = None
     note: str | None = None
     rendered_map_index: str | None = None
-    raw: Any = field(default=None, repr=False, compare=False, hash=False)
+    #: the generated model (``TaskInstance`` on /api/v1, ``TaskInstanceResponse`` on /api/v2)
+    raw: Any = field(default_factory=_no_raw, repr=False, compare=False, hash=False)
 
     @property
     def key(self) -> str:
