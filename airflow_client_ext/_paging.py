@@ -224,8 +224,9 @@ class _PagingWorkflows(_WorkflowBase):
         if prefix is not None and server_prefix(prefix, self._client.supports):
             filters["run_id_prefix_pattern"] = prefix
         seen: set[tuple[str, str]] = set()
+        convert = None if isinstance(method, Listing) else adapter.run
         for items in self._pages(method, dict(dag_id=dag_id, **filters), paging):
-            for run in [adapter.run(raw) for raw in items]:
+            for run in items if convert is None else [convert(raw) for raw in items]:
                 if not run_id_selected(run.run_id, prefix, after):
                     continue
                 if (run.dag_id, run.run_id) not in seen:  # offset pages shift as runs are made

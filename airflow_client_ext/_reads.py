@@ -212,38 +212,72 @@ class Page(NamedTuple):
     next_cursor: str | None
 
 
-class Listing:
-    """A list GET whose page becomes result objects (``TaskInstance``) without the
-    generated models: ``Listing(operation, page_model, item_model, TaskInstance,
-    fields_of, names)(**arguments)`` is a :class:`Page`.
+class Shape(NamedTuple):
+    """How a result object (``TaskInstance``) is made from a generated model: the model's
+    fields it reads, and ``fields_of`` from those (a model's ``__dict__``, or what a
+    :func:`~._validate.picker` read) to the result's fields, all but ``raw``."""
+
+    result: type
+    names: tuple[str, ...]
+    fields_of: Callable[[Mapping[str, Any]], dict[str, Any]]
+
+    def of_model(self, raw: Any) -> Any:
+        """The result of a generated model, which it keeps as ``raw``."""
+        fields = self.fields_of(raw.__dict__)
+        fields["raw"] = raw
+        return from_fields(self.result, fields)
+
+    def of_picked(self, picked: Mapping[str, Any], raw_later: Callable[[], Any]) -> Any:
+        """The result of picked fields; ``raw_later()`` makes its ``raw`` when it is first
+        read (see :class:`~.models.RawOnFirstUse`)."""
+        fields = self.fields_of(picked)
+        fields["_raw_later"] = raw_later
+        return from_fields(self.result, fields)
+
+
+class Single:
+    """A GET of one item that becomes a result object without the generated model:
+    ``Single(operation, model, shape)(**arguments)``.
 
     The answer's bytes are read by a :func:`~._validate.picker` into a dict of the fields
-    ``names`` per item, each checked as the generated model checks it; ``fields_of(dict)``
-    gives the result's fields (all but ``raw``), and each result makes its ``raw`` (the
-    generated item) when it is first read, from the same answer (see
-    :class:`~.models.RawOnFirstUse`): the answer's other fields are checked then. An
-    answer the picker refuses is read whole at once, as :class:`Operation` reads it: its
-    typed error now, or the model, which the generated path may still read.
+    ``shape.names``, each checked as the generated model checks it, and the result makes
+    its ``raw`` when it is first read, from the same answer: the answer's other fields are
+    checked then. An answer the picker refuses is read whole at once, as
+    :class:`Operation` reads it: its typed error now, or the model, which the generated
+    path may still read.
     """
 
-    __slots__ = ("_field", "_fields_of", "_operation", "_pick", "_result")
+    __slots__ = ("_operation", "_pick", "_shape")
+
+    def __init__(self, operation: Operation, model: type, shape: Shape) -> None:
+        self._operation = operation
+        self._pick = picker(model, {model: shape.names})
+        self._shape = shape
+
+    def __call__(self, **arguments: Any) -> Any:
+        answer = self._operation.answer(**arguments)
+        picked = answer.pick(self._pick) if self._pick is not None else None
+        if picked is None:
+            return self._shape.of_model(answer.model())
+        return self._shape.of_picked(picked, answer.model)
+
+
+class Listing:
+    """A list GET whose page becomes result objects, as :class:`Single` reads one:
+    ``Listing(operation, page_model, item_model, shape)(**arguments)`` is a :class:`Page`,
+    each item's ``raw`` made from the page's model, which is read once for all."""
+
+    __slots__ = ("_field", "_operation", "_pick", "_shape")
 
     def __init__(
-        self,
-        operation: Operation,
-        page_model: type,
-        item_model: type,
-        result: type,
-        fields_of: Callable[[Any], dict[str, Any]],
-        names: tuple[str, ...],
+        self, operation: Operation, page_model: type, item_model: type, shape: Shape
     ) -> None:
         self._operation = operation
         self._field = list_field(page_model)
         page_names = [self._field, "total_entries", "next_cursor"]
         page_names = [n for n in page_names if n in page_model.model_fields]  # type: ignore[attr-defined]
-        self._pick = picker(page_model, {page_model: page_names, item_model: names})
-        self._result = result
-        self._fields_of = fields_of
+        self._pick = picker(page_model, {page_model: page_names, item_model: shape.names})
+        self._shape = shape
 
     @property
     def parameters(self) -> frozenset[str]:
@@ -251,22 +285,18 @@ class Listing:
 
     def __call__(self, **arguments: Any) -> Page:
         answer = self._operation.answer(**arguments)
-        field, fields_of, result = self._field, self._fields_of, self._result
+        field, shape = self._field, self._shape
         picked = answer.pick(self._pick) if self._pick is not None else None
-        items: list[Any] = []
         if picked is None:
             page = answer.model()
-            for raw in getattr(page, field) or ():
-                fields = fields_of(raw.__dict__)
-                fields["raw"] = raw
-                items.append(from_fields(result, fields))
+            items = [shape.of_model(raw) for raw in getattr(page, field) or ()]
             return Page(items, page.total_entries, getattr(page, "next_cursor", None))
         later = answer.item
-        for index, item in enumerate(picked[field] or ()):
-            fields = fields_of(item)
-            fields["_raw_later"] = partial(later, field, index)
-            items.append(from_fields(result, fields))
+        items = [
+            shape.of_picked(item, partial(later, field, index))
+            for index, item in enumerate(picked[field] or ())
+        ]
         return Page(items, picked.get("total_entries"), picked.get("next_cursor"))
 
 
-__all__ = ["Answer", "Listing", "Operation", "Page", "list_field"]
+__all__ = ["Answer", "Listing", "Operation", "Page", "Shape", "Single", "list_field"]

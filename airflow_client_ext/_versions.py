@@ -43,11 +43,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from ._http import Request, safe_path
+from ._http import Request
 from ._logs import Render, read_log, render_log_message
 from ._masks import has_mask
-from ._reads import Listing, Operation
-from ._writes import BULK_BYTES, BULK_ITEMS, Batch, Entity, Write, invalid, write_bulk, write_each
+from ._reads import Listing, Operation, Shape, Single
+from ._writes import BULK_BYTES, BULK_ITEMS, Batch, Write, invalid, write_each
 from .errors import InvalidArgumentError
 from .models import Dag, DagRun, Health, TaskInstance, from_fields, utc
 
@@ -62,6 +62,11 @@ TI_FIELDS = (
     "dag_id", "dag_run_id", "task_id", "map_index", "try_number", "state", "start_date",
     "end_date", "duration", "max_tries", "operator", "hostname", "pool", "queue", "note",
     "rendered_map_index",
+)  # fmt: skip
+#: the fields of a generated run (both APIs) that make a DagRun
+RUN_NAMES = (
+    "dag_id", "dag_run_id", "state", "logical_date", "start_date", "end_date",
+    "data_interval_start", "data_interval_end", "run_type", "conf", "note",
 )  # fmt: skip
 CONNECTION_FIELDS = (
     "connection_id",
@@ -93,11 +98,17 @@ class VersionAdapter:
     run_api: ClassVar[str] = "DagRunApi"
     #: the generated model of a DAG's PATCH body
     dag_patch_model: ClassVar[str]
+    #: the generated models of a run ("run"), a page of runs ("runs"), a task instance...
+    models_of: ClassVar[dict[str, str]]
+    #: the fields of a generated run that make a DagRun
+    run_names: ClassVar[tuple[str, ...]]
 
     def __init__(self, client: AirflowClient) -> None:
         self.client = client
         self._operations: dict[tuple[str, str], Operation] = {}
-        self._task_instances: Listing | None = None
+        self._typed: dict[str, Single | Listing] = {}
+        self.run_shape = Shape(DagRun, self.run_names, self.run_fields)
+        self.ti_shape = Shape(TaskInstance, TI_FIELDS, self.task_instance_fields)
 
     # -- helpers ----------------------------------------------------------------------------
     def api(self, name: str) -> Any:
@@ -120,6 +131,20 @@ class VersionAdapter:
         """A generated list method: the lean call where every argument was checked here,
         the generated method (which validates them) where the caller adds filters."""
         return self.operation(api, name) if checked else getattr(self.api(api), name)
+
+    def typed(self, api: str, name: str, shape: Shape, *models: str) -> Any:
+        """The GET ``name`` whose answer becomes result objects (see :mod:`._reads`): a
+        Listing for a page and item model (``"runs", "run"``), else a Single; made once."""
+        made = self._typed.get(name)
+        if made is None:
+            operation = self.operation(api, name)
+            classes = [self.model(self.models_of[m]) for m in models]
+            if len(classes) == 2:
+                made = Listing(operation, classes[0], classes[1], shape)
+            else:
+                made = Single(operation, classes[0], shape)
+            self._typed[name] = made
+        return made
 
     def model(self, name: str) -> Any:
         return getattr(self.client.generated, name)
@@ -175,33 +200,37 @@ class VersionAdapter:
         raise NotImplementedError
 
     def get_run(self, dag_id: str, run_id: str) -> DagRun:
-        return self.run(self.read(self.run_api, "get_dag_run", dag_id=dag_id, dag_run_id=run_id))
+        read = self.typed(self.run_api, "get_dag_run", self.run_shape, "run")
+        run: DagRun = read(dag_id=dag_id, dag_run_id=run_id)
+        return run
 
     def run(self, raw: Any) -> DagRun:
+        run: DagRun = self.run_shape.of_model(raw)
+        return run
+
+    def run_fields(self, f: Mapping[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
 
     def runs_method(self, checked: bool = False) -> Callable[..., Any]:
-        return self.listing(self.run_api, "get_dag_runs", checked)
+        """The generated list method, or where every argument was checked here a
+        :class:`~._reads.Listing` of :class:`DagRun` objects."""
+        if not checked:
+            return self.listing(self.run_api, "get_dag_runs", checked)
+        listing: Listing = self.typed(self.run_api, "get_dag_runs", self.run_shape, "runs", "run")
+        return listing
 
     def clear(self, dag_id: str, run_id: str, only_failed: bool) -> None:
         raise NotImplementedError
 
     # -- task instances ---------------------------------------------------------------------
-    #: the generated models of a task instance listing: the page and its item
-    task_instance_models: ClassVar[tuple[str, str]]
-
     def task_instances_method(self, checked: bool = False) -> Callable[..., Any]:
-        """The generated list method, or where every argument was checked here a
-        :class:`~._reads.Listing`, whose pages hold :class:`TaskInstance` objects."""
+        """As :meth:`runs_method`: a Listing of :class:`TaskInstance` objects if checked."""
         if not checked:
             return self.listing("TaskInstanceApi", "get_task_instances", checked)
-        if self._task_instances is None:
-            page, item = (self.model(name) for name in self.task_instance_models)
-            operation = self.operation("TaskInstanceApi", "get_task_instances")
-            self._task_instances = Listing(
-                operation, page, item, TaskInstance, self.task_instance_fields, TI_FIELDS
-            )
-        return self._task_instances
+        listing: Listing = self.typed(
+            "TaskInstanceApi", "get_task_instances", self.ti_shape, "tis", "ti"
+        )
+        return listing
 
     def dags_method(self, checked: bool = False) -> Callable[..., Any]:
         return self.listing("DAGApi", "get_dags", checked)
@@ -209,16 +238,16 @@ class VersionAdapter:
     def get_task_instance(
         self, dag_id: str, run_id: str, task_id: str, map_index: int
     ) -> TaskInstance:
-        ids = {"dag_id": dag_id, "dag_run_id": run_id, "task_id": task_id}
-        if map_index < 0:
-            return self.task_instance(self.read("TaskInstanceApi", "get_task_instance", **ids))
-        raw = self.read("TaskInstanceApi", "get_mapped_task_instance", **ids, map_index=map_index)
-        return self.task_instance(raw)
+        ids: dict[str, Any] = {"dag_id": dag_id, "dag_run_id": run_id, "task_id": task_id}
+        name = "get_task_instance"
+        if map_index >= 0:
+            name, ids["map_index"] = "get_mapped_task_instance", map_index
+        ti: TaskInstance = self.typed("TaskInstanceApi", name, self.ti_shape, "ti")(**ids)
+        return ti
 
     def task_instance(self, raw: Any) -> TaskInstance:
-        fields = self.task_instance_fields(raw.__dict__)
-        fields["raw"] = raw
-        return from_fields(TaskInstance, fields)
+        ti: TaskInstance = self.ti_shape.of_model(raw)
+        return ti
 
     def task_instance_fields(self, f: Mapping[str, Any]) -> dict[str, Any]:
         """The fields of a :class:`TaskInstance` but ``raw``, from the generated item's
@@ -365,7 +394,11 @@ class V1Adapter(VersionAdapter):
     api_version = "v1"
     run_api = "DAGRunApi"
     dag_patch_model = "DAG"
-    task_instance_models = ("TaskInstanceCollection", "TaskInstance")
+    models_of: ClassVar[dict[str, str]] = {
+        "run": "DAGRun", "runs": "DAGRunCollection",
+        "ti": "TaskInstance", "tis": "TaskInstanceCollection",
+    }  # fmt: skip
+    run_names = (*RUN_NAMES, "execution_date")
 
     def _is_active(self, raw: Any) -> bool | None:
         return raw.is_active  # type: ignore[no-any-return]
@@ -387,22 +420,21 @@ class V1Adapter(VersionAdapter):
         body = self.model("DAGRun")(**fields)
         return self.run(self.api(self.run_api).post_dag_run(dag_id, body))
 
-    def run(self, raw: Any) -> DagRun:
-        return from_fields(DagRun, {
-            "dag_id": str(raw.dag_id),
-            "run_id": str(raw.dag_run_id),
-            "state": str(enum_value(raw.state)),
-            "logical_date": utc(raw.logical_date or raw.execution_date),
-            "start_date": utc(raw.start_date),
-            "end_date": utc(raw.end_date),
+    def run_fields(self, f: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "dag_id": str(f["dag_id"]),
+            "run_id": str(f["dag_run_id"]),
+            "state": str(enum_value(f["state"])),
+            "logical_date": utc(f["logical_date"] or f["execution_date"]),
+            "start_date": utc(f["start_date"]),
+            "end_date": utc(f["end_date"]),
             "queued_at": None,  # not in the /api/v1 model
-            "data_interval_start": utc(raw.data_interval_start),
-            "data_interval_end": utc(raw.data_interval_end),
-            "run_type": raw.run_type,
-            "conf": dict(raw.conf or {}),
-            "note": raw.note,
-            "raw": raw,
-        })  # fmt: skip
+            "data_interval_start": utc(f["data_interval_start"]),
+            "data_interval_end": utc(f["data_interval_end"]),
+            "run_type": f["run_type"],
+            "conf": dict(f["conf"] or {}),
+            "note": f["note"],
+        }
 
     def clear(self, dag_id: str, run_id: str, only_failed: bool) -> None:
         if only_failed:
@@ -520,7 +552,11 @@ class V2Adapter(VersionAdapter):
 
     api_version = "v2"
     dag_patch_model = "DAGPatchBody"
-    task_instance_models = ("TaskInstanceCollectionResponse", "TaskInstanceResponse")
+    models_of: ClassVar[dict[str, str]] = {
+        "run": "DAGRunResponse", "runs": "DAGRunCollectionResponse",
+        "ti": "TaskInstanceResponse", "tis": "TaskInstanceCollectionResponse",
+    }  # fmt: skip
+    run_names = (*RUN_NAMES, "queued_at")
 
     def wait_url(self, dag_id: str, run_id: str, interval: float) -> str:
         return (
@@ -545,22 +581,21 @@ class V2Adapter(VersionAdapter):
         )
         return self.run(self.api(self.run_api).trigger_dag_run(dag_id, body))
 
-    def run(self, raw: Any) -> DagRun:
-        return from_fields(DagRun, {
-            "dag_id": str(raw.dag_id),
-            "run_id": str(raw.dag_run_id),
-            "state": str(enum_value(raw.state)),
-            "logical_date": utc(raw.logical_date),
-            "start_date": utc(raw.start_date),
-            "end_date": utc(raw.end_date),
-            "queued_at": utc(raw.queued_at),
-            "data_interval_start": utc(raw.data_interval_start),
-            "data_interval_end": utc(raw.data_interval_end),
-            "run_type": enum_value(raw.run_type),
-            "conf": dict(raw.conf or {}),
-            "note": raw.note,
-            "raw": raw,
-        })  # fmt: skip
+    def run_fields(self, f: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "dag_id": str(f["dag_id"]),
+            "run_id": str(f["dag_run_id"]),
+            "state": str(enum_value(f["state"])),
+            "logical_date": utc(f["logical_date"]),
+            "start_date": utc(f["start_date"]),
+            "end_date": utc(f["end_date"]),
+            "queued_at": utc(f["queued_at"]),
+            "data_interval_start": utc(f["data_interval_start"]),
+            "data_interval_end": utc(f["data_interval_end"]),
+            "run_type": enum_value(f["run_type"]),
+            "conf": dict(f["conf"] or {}),
+            "note": f["note"],
+        }
 
     def task_instance_fields(self, f: Mapping[str, Any]) -> dict[str, Any]:
         # the mapping of the base class, for a TaskInstanceResponse: its ids and map_index
@@ -684,91 +719,16 @@ class V2Adapter(VersionAdapter):
     #: entities per bulk request, and the JSON a request may carry (see :mod:`._writes`)
     bulk_items: ClassVar[int] = BULK_ITEMS
     bulk_bytes: ClassVar[int] = BULK_BYTES
-    #: kind -> (API class, its bulk method, the generated name of an item's body)
-    _BULK: ClassVar[dict[str, tuple[str, str, str]]] = {
-        "variable": ("VariableApi", "bulk_variables", "VariableBody"),
-        "pool": ("PoolApi", "bulk_pools", "PoolBody"),
-        "connection": ("ConnectionApi", "bulk_connections", "ConnectionBody"),
-    }
 
+    #: kind -> (API class, its bulk method, the generated name of an item's body)
     def write_items(self, kind: str, writes: Sequence[Write], workers: int) -> Iterator[Batch]:
-        """Bulk requests (``PATCH /variables``, ...) of up to ``bulk_items`` items where the
-        server has them; each item's result read from the answer (see
-        :func:`._writes.write_bulk`). An item a bulk request cannot carry goes by itself."""
+        """Bulk requests (``PATCH /variables``, ...) where the server has them (see
+        :mod:`._bulk`), else one request per item."""
         if not self.supports("bulk_variables_pools_connections"):
             return super().write_items(kind, writes, workers)
-        api, method, body = self._BULK[kind]
-        return write_bulk(
-            writes,
-            partial(self._bulk_entity, kind, self.supports("bulk_update_mask")),
-            partial(self._send_bulk, getattr(self.api(api), method), body),
-            partial(self._alone, kind),
-            kind=kind,
-            path=safe_path(f"{self.client.api_url}/{kind}s"),
-            workers=workers,
-            secrets=self.client.auth.secrets(),
-            max_items=self.bulk_items,
-            max_bytes=self.bulk_bytes,
-        )
+        from ._bulk import write_in_bulk
 
-    def _send_bulk(
-        self,
-        method: Callable[[Any], Any],
-        body: str,
-        action: str,
-        mask: Sequence[str],
-        items: list[Any],
-    ) -> Any:
-        """One bulk request of one action; its ``BulkActionResponse``. The server skips an
-        item that exists (create) or is gone (update) instead of failing the whole action:
-        such an item is reported by itself."""
-        if action == "create":
-            act = self.model(f"BulkCreateAction{body}")(
-                action="create", entities=items, action_on_existence="skip"
-            )
-        else:
-            extra = {"update_mask": list(mask)} if mask else {}
-            act = self.model(f"BulkUpdateAction{body}")(
-                action="update", entities=items, action_on_non_existence="skip", **extra
-            )
-        request = self.model(f"BulkBody{body}")(actions=[self.model(f"BulkAction{body}")(act)])
-        return getattr(method(request), action)
-
-    def _bulk_entity(self, kind: str, masks: bool, write: Write) -> Entity | None:
-        """One item of a bulk request, or None when it must go by itself.
-
-        An update changes only ``write.fields``: with ``masks`` (``bulk_update_mask``) they
-        are the update mask; before that, a variable or pool update writes every field of
-        the body, so the body is the item merged with the server's values (a variable whose
-        value the server masks goes by itself then: the mask would be written back; a
-        description to clear is sent as ``""``: null is skipped). A connection update writes
-        the fields the body carries on every 3.x: it carries only those to change."""
-        item = write.item
-        if write.current is None:
-            return Entity("create", (), getattr(self, f"_{kind}_body")(item))
-        fields = write.fields
-        merged = {**write.current, **{f: item.get(f) for f in fields}}
-        entity: Any
-        if kind == "variable":
-            value = merged.get("value")
-            if "value" not in fields and (masks or has_mask(value)):
-                if not masks:
-                    return None
-                value = None  # not in the mask: not written
-            entity = self.model("VariableBody")(
-                key=item["key"], value=value, description=merged.get("description")
-            )
-        elif kind == "pool":
-            description = merged.get("description")
-            if description is None and "description" in fields and not masks:
-                description = ""
-            entity = self._pool_body({**merged, "name": item["name"], "description": description})
-        else:
-            carried = {f: item.get(f) for f in fields}
-            carried["connection_id"] = item["connection_id"]
-            carried["conn_type"] = merged.get("conn_type") or item.get("conn_type")
-            entity = self.model("ConnectionBody")(**carried)
-        return Entity("update", tuple(fields) if masks else (), entity)
+        return write_in_bulk(self, kind, writes, workers)
 
     def _variable_body(self, item: Mapping[str, Any]) -> Any:
         return self.model("VariableBody")(

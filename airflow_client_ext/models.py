@@ -8,9 +8,10 @@ as ``.raw`` for everything else::
     run = client.trigger("etl")
     run.state, run.logical_date, run.raw          # "queued", None, DAGRunResponse(...)
 
-A listing reads its task instances straight from the answer's bytes (only their fields,
-each checked) and makes each one's ``.raw`` when it is first read, from the same answer:
-the other fields of the answer are checked then, and a bad one raises
+A ``DagRun`` or ``TaskInstance`` the workflows read (one, or a listing's) is read straight
+from the answer's bytes (only its fields, each checked as the generated model checks it)
+and makes its ``.raw`` when it is first read, from the same answer: the answer's other
+fields are checked then, and a bad one raises
 :class:`~airflow_client_ext.errors.InvalidResponseError` there.
 
 The mapping from each API version's models lives in :mod:`airflow_client_ext._versions`.
@@ -61,46 +62,6 @@ def from_fields(cls: type[_Result], fields: dict[str, Any]) -> _Result:
     return made
 
 
-@dataclass(frozen=True)
-class DagRun:
-    """A DAG run. ``state`` is ``"queued"``, ``"running"``, ``"success"`` or ``"failed"``."""
-
-    dag_id: str
-    run_id: str
-    state: str
-    logical_date: datetime | None = None
-    start_date: datetime | None = None
-    end_date: datetime | None = None
-    queued_at: datetime | None = None
-    data_interval_start: datetime | None = None
-    data_interval_end: datetime | None = None
-    run_type: str | None = None
-    conf: Mapping[str, Any] = field(default_factory=dict, hash=False)
-    note: str | None = None
-    #: the generated model (``DAGRun`` on /api/v1, ``DAGRunResponse`` on /api/v2)
-    raw: Any = field(default=None, repr=False, compare=False, hash=False)
-
-    @property
-    def finished(self) -> bool:
-        """True in a terminal state (success or failed)."""
-        return self.state in TERMINAL_RUN_STATES
-
-    @property
-    def succeeded(self) -> bool:
-        return self.state == "success"
-
-    @property
-    def failed(self) -> bool:
-        return self.state == "failed"
-
-    @property
-    def duration(self) -> float | None:
-        """Seconds from start to end, once both are known."""
-        if self.start_date is None or self.end_date is None:
-            return None
-        return (self.end_date - self.start_date).total_seconds()
-
-
 class RawOnFirstUse:
     """A result whose ``raw`` is made when it is first read: one made by a listing holds,
     instead of its generated model, how to make it (``_raw_later``, a callable)."""
@@ -122,6 +83,46 @@ class RawOnFirstUse:
 
 def _no_raw() -> Any:
     return None
+
+
+@dataclass(frozen=True)
+class DagRun(RawOnFirstUse):
+    """A DAG run. ``state`` is ``"queued"``, ``"running"``, ``"success"`` or ``"failed"``."""
+
+    dag_id: str
+    run_id: str
+    state: str
+    logical_date: datetime | None = None
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    queued_at: datetime | None = None
+    data_interval_start: datetime | None = None
+    data_interval_end: datetime | None = None
+    run_type: str | None = None
+    conf: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    note: str | None = None
+    #: the generated model (``DAGRun`` on /api/v1, ``DAGRunResponse`` on /api/v2)
+    raw: Any = field(default_factory=_no_raw, repr=False, compare=False, hash=False)
+
+    @property
+    def finished(self) -> bool:
+        """True in a terminal state (success or failed)."""
+        return self.state in TERMINAL_RUN_STATES
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == "success"
+
+    @property
+    def failed(self) -> bool:
+        return self.state == "failed"
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end, once both are known."""
+        if self.start_date is None or self.end_date is None:
+            return None
+        return (self.end_date - self.start_date).total_seconds()
 
 
 @dataclass(frozen=True)

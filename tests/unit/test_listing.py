@@ -26,11 +26,15 @@ from test_validate import CHANGES, Answers, changed, current_spec, difference, m
 from airflow_client_ext import InvalidResponseError
 from airflow_client_ext._reads import Listing
 from airflow_client_ext._validate import picker, reader
-from airflow_client_ext._versions import TI_FIELDS
+from airflow_client_ext._versions import ADAPTERS, TI_FIELDS
 from airflow_client_ext.models import TaskInstance
 
-PAGES = {"v1": ("TaskInstanceCollection", "TaskInstance")}
-PAGES["v2"] = ("TaskInstanceCollectionResponse", "TaskInstanceResponse")
+#: what a picker reads: the answer's model, its list field (None: one item) and item fields
+CASES = {
+    "tis": ("tis", "task_instances", TI_FIELDS),
+    "runs": ("runs", "dag_runs", None),
+    "run": ("run", None, None),
+}
 
 
 @pytest.fixture(params=["v1", "v2"])
@@ -44,23 +48,56 @@ def page_path(api: str) -> str:
     return f"{V1 if api == 'v1' else V2}/dagRuns/RUN/taskInstances"
 
 
-def page_picker(api: str) -> tuple[Any, Any]:
-    page, item = (model_class(api, name) for name in PAGES[api])
-    names = ["task_instances", "total_entries", "next_cursor"]
-    names = [n for n in names if n in page.model_fields]
-    pick = picker(page, {page: names, item: TI_FIELDS})
-    assert pick is not None
-    return page, pick
+class Picked:
+    """The picker of one answer model of a workflow, as the adapter builds it."""
+
+    def __init__(self, api: str, kind: str) -> None:
+        adapter = ADAPTERS[api]
+        name, self.field, names = CASES[kind]
+        self.names = names or adapter.run_names
+        self.schema = adapter.models_of[name]
+        self.model = model_class(api, self.schema)
+        if self.field is None:
+            pick = picker(self.model, {self.model: self.names})
+        else:
+            item = model_class(api, adapter.models_of[name[:-1]])
+            page = [self.field, "total_entries", "next_cursor"]
+            page = [n for n in page if n in self.model.model_fields]
+            pick = picker(self.model, {self.model: page, item: self.names})
+        assert pick is not None
+        self.pick = pick
+        read = reader(self.model)
+        assert read is not None
+        self.read = read
+
+    def items(self, answer: Any) -> list[Any]:
+        """The items of a picked answer (dicts) or of a model."""
+        if self.field is None:
+            return [answer]
+        got = answer[self.field] if isinstance(answer, dict) else getattr(answer, self.field)
+        return list(got or [])
+
+    def same(self, picked: Any, model: Any) -> str | None:
+        pairs = zip(self.items(picked), self.items(model), strict=True)
+        for got, item in pairs:
+            diff = difference(got, {name: getattr(item, name) for name in self.names})
+            if diff is not None:
+                return diff
+        if self.field is not None and picked["total_entries"] != model.total_entries:
+            return "total_entries"
+        return None
 
 
-@pytest.mark.parametrize("api", ["v1", "v2"])
-def test_the_picker_reads_what_the_whole_model_reads(api: str) -> None:
-    page, pick = page_picker(api)
-    read = reader(page)
-    assert read is not None
-    payload = Answers(current_spec(api), "sparse").for_schema(PAGES[api][0])
-    assert payload["task_instances"]
+KINDS = [(api, kind) for api in ("v1", "v2") for kind in CASES]
+
+
+@pytest.mark.parametrize(("api", "kind"), KINDS)
+def test_the_picker_reads_what_the_whole_model_reads(api: str, kind: str) -> None:
+    way = Picked(api, kind)
+    payload = Answers(current_spec(api), "sparse").for_schema(way.schema)
+    assert way.items(payload)
     same = skipped = refused = 0
+    depth = 1 if way.field is None else 3  # where the item's own fields are in an error
     for path in places(payload):
         for change, value in CHANGES:
             doc = changed(payload, path, change, value)
@@ -68,49 +105,39 @@ def test_the_picker_reads_what_the_whole_model_reads(api: str) -> None:
                 continue
             data, label = json.dumps(doc).encode(), f"{'.'.join(map(str, path))} {change}"
             try:
-                model = read(data)
+                model = way.read(data)
             except ValidationError as exc:
                 model, whole = None, exc
             try:
-                picked = pick(data)
+                picked = way.pick(data)
             except ValidationError:
-                refused += 1  # the listing reads the whole model: nothing to compare
+                refused += 1  # the workflow reads the whole model: nothing to compare
                 continue
-            if model is None:  # only fields that no TaskInstance carries may be wrong
-                wrong = {tuple(e["loc"][:3]) for e in whole.errors()}
-                assert all(len(loc) == 3 and loc[2] not in TI_FIELDS for loc in wrong), label
+            if model is None:  # only fields that no result carries may be wrong
+                wrong = {tuple(e["loc"][:depth]) for e in whole.errors()}
+                assert all(len(loc) == depth and loc[-1] not in way.names for loc in wrong), label
                 skipped += 1
                 continue
-            items = zip(picked["task_instances"] or [], model.task_instances or [], strict=True)
-            for got, item in items:
-                expected = {name: getattr(item, name) for name in TI_FIELDS}
-                assert difference(got, expected) is None, label
-            assert picked["total_entries"] == model.total_entries, label
+            assert way.same(picked, model) is None, label
             same += 1
     assert same > 30
-    assert refused > 30  # a wrong type in a field of TaskInstance is refused
-    assert skipped > 10  # the others are left to raw
+    assert refused > 20  # a wrong type in a field of the result is refused
+    assert skipped > 5  # the others are left to raw
 
 
-@pytest.mark.parametrize("api", ["v1", "v2"])
-def test_well_formed_pages_are_never_refused(api: str) -> None:
-    """Every shape of a page the spec allows (all properties or only the required ones,
+@pytest.mark.parametrize(("api", "kind"), KINDS)
+def test_well_formed_answers_are_never_refused(api: str, kind: str) -> None:
+    """Every shape of an answer the spec allows (all properties or only the required ones,
     nulls, unknown properties and enum values) is read by the picker."""
     from test_generated_compat import UNKNOWN_VALUES
 
-    _, pick = page_picker(api)
-    read = reader(model_class(api, PAGES[api][0]))
-    assert read is not None
+    way = Picked(api, kind)
     for mode in ("required", "sparse"):
         for nulls in (False, True):
             for unknown in (None, UNKNOWN_VALUES):
                 answers = Answers(current_spec(api), mode, nulls=nulls, extra=True, unknown=unknown)
-                data = json.dumps(answers.for_schema(PAGES[api][0])).encode()
-                picked = pick(data)
-                whole = read(data)
-                items = zip(picked["task_instances"] or [], whole.task_instances or [], strict=True)
-                for got, item in items:
-                    assert got == {name: getattr(item, name) for name in TI_FIELDS}
+                data = json.dumps(answers.for_schema(way.schema)).encode()
+                assert way.same(way.pick(data), way.read(data)) is None
 
 
 def counted_reads(client: Any) -> list[str]:
@@ -209,3 +236,32 @@ def test_threads_reading_raw_of_one_page_get_one_model(canned: tuple[str, Canned
         thread.join(10)
     assert reads == ["TaskInstanceApi.get_task_instances"]
     assert [got[ti.key].task_id for ti in tis] == [ti.task_id for ti in tis]
+
+
+def test_a_dag_run_makes_raw_when_it_is_first_read(canned: tuple[str, Canned]) -> None:
+    api, server = canned
+    path = f"{V1 if api == 'v1' else V2}/dagRuns/RUN"
+    operation = f"{'DAGRunApi' if api == 'v1' else 'DagRunApi'}.get_dag_run"
+    client = server.client()
+    reads = counted_reads(client)
+    run = client.get_dag_run("quick_success", "RUN")
+    [listed] = client.iter_dag_runs("quick_success")
+    assert reads == []
+    assert run == listed
+    assert run.raw.to_dict() == type(run.raw).from_dict(json.loads(server.answers[path])).to_dict()
+    assert reads == [operation]
+    assert listed.raw.to_dict() == run.raw.to_dict()
+    # a bad field that no DagRun carries: the run reads, its raw names the field
+    doc = json.loads(server.answers[path])
+    doc["run_after" if api == "v2" else "external_trigger"] = [1]
+    server.answers[path] = json.dumps(doc).encode()
+    again = client.get_dag_run("quick_success", "RUN")
+    assert again == run
+    with pytest.raises(InvalidResponseError) as info:
+        again.raw  # noqa: B018
+    assert info.value.operation == operation
+    # a bad field of a DagRun: the typed error at once, as before
+    doc["state"] = 3
+    server.answers[path] = json.dumps(doc).encode()
+    with pytest.raises(InvalidResponseError, match="state"):
+        client.get_dag_run("quick_success", "RUN")
