@@ -43,8 +43,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _checks
-from ._http import redact_text, safe_url
-from .auth import Auth, web_login_for
+from ._http import Request, redact_text, safe_url
+from .auth import Auth, NoAuth, web_login_for
 from .errors import (
     ApiError,
     ConfigurationError,
@@ -290,12 +290,35 @@ class StarshipClient:
 
     # -- server ------------------------------------------------------------------------------
     def available(self) -> bool:
-        """True if the Starship plugin answers on this server (GET ``/info``)."""
+        """True if the Starship plugin answers on this server (GET ``/info``).
+
+        On Airflow 2 a GET without credentials comes first: a server without the plugin
+        answers it 404 (Flask finds no route before any login is asked for), so that one
+        is told at no login; the webserver limits logins (Flask-AppBuilder: 5 per 40 s
+        from one address by default), and a probe should not spend them."""
+        if self._client.api_version == "v1" and self._absent_without_login():
+            return False
         try:
             self.info()
         except NotFoundError:
             return False
         return True
+
+    def _absent_without_login(self) -> bool:
+        probe = Request(
+            "GET",
+            f"{self.url}/info",
+            {"Accept": "application/json"},
+            follow_redirects=False,
+            redirect_is_answer=True,  # to the login page: the route is there
+        )
+        try:
+            self._client.transport.send(probe, auth=NoAuth())
+        except NotFoundError:
+            return True
+        except ApiError:  # 401, 403: behind the login; a 5xx: the login path decides
+            return False
+        return False
 
     def info(self) -> dict[str, str]:
         """``{"airflow_version": ..., "starship_version": ...}``."""

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import threading
 from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from auth_support import login_answers, page, run
@@ -190,3 +193,50 @@ def test_a_secret_echoed_inside_json_is_masked_too() -> None:
     scrubbed = _scrubbed(error, [secret])
     assert json.dumps(secret)[1:-1] not in scrubbed.body_excerpt
     assert "***" in scrubbed.body_excerpt
+
+
+class _Probed(BaseHTTPRequestHandler):
+    """Answers every request with ``status`` (a redirect to the login page for a 302) and
+    keeps the path and the credentials of each."""
+
+    status = 404
+    seen: ClassVar[list[tuple[str, str, str | None]]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append((self.command, self.path, self.headers.get("Authorization")))
+        self.send_response(self.status)
+        if self.status == 302:
+            self.send_header("Location", "/login/?next=%2Fapi%2Fstarship%2Finfo")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_POST = do_GET
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("status", "available"), [(404, False), (302, True), (403, True)])
+def test_starship_on_airflow_2_is_probed_without_a_login(
+    status: int, available: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server without the plugin answers 404 before any login: the probe spends none of
+    the webserver's logins (Flask-AppBuilder allows 5 per 40 s); a route behind the login
+    (a redirect to it, a 403) is asked with the login, as any Starship call."""
+    handler = type("Handler", (_Probed,), {"status": status, "seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        client = AirflowClient(url, auth=TokenAuth("admin", "hunter22"), api_version="v1")
+        with_login: list[str] = []
+        monkeypatch.setattr(client.starship, "info", lambda: with_login.append("info") or {})
+        assert client.starship.available() is available
+        assert handler.seen == [("GET", "/api/starship/info", None)]  # no credentials
+        assert with_login == ([] if status == 404 else ["info"])
+        assert client.starship.auth.logins == 0  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
