@@ -69,7 +69,9 @@ def rows(docs: dict[str, list[dict[str, Any]]]) -> list[tuple[str, str, str]]:
     for doc in docs.get("instructions", []):
         for call, ways in doc["results"].items():
             raw = ways["raw"]
-            for way in ("generated", "typed"):
+            for way in ("official", "generated", "typed"):
+                if way not in ways:
+                    continue
                 figure = f"{ways[way] / 1000:.0f}k instructions ({ways[way] / raw:.2f}x raw)"
                 table.append((f"{call}: {way}", figure, f"raw {raw / 1000:.0f}k"))
     for doc in docs.get("import_time", []):

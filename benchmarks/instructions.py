@@ -27,9 +27,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from typed import KINDS, answers, canned_server, generated_calls, raw_calls, typed_calls  # noqa: E402
+from typed import (  # noqa: E402
+    KINDS,
+    answers,
+    canned_server,
+    generated_calls,
+    official_calls,
+    raw_calls,
+    typed_calls,
+)
 
-WAYS = ("raw", "generated", "typed")
+WAYS = ("raw", "official", "generated", "typed")
 WARM_UP = 20
 
 
@@ -37,6 +45,7 @@ def _child(url: str, way: str, kind: int, calls: int) -> None:
     """In the instrumented process: warm up, then make ``calls`` calls."""
     makers = {
         "raw": lambda: raw_calls(url),
+        "official": lambda: official_calls(url),
         "generated": lambda: generated_calls(url),
         "typed": lambda: typed_calls(url, 100),
     }
