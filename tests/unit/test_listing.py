@@ -15,12 +15,12 @@ import dataclasses
 import json
 import pickle
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from test_typed_results import V1, V2, Canned, old_task_instance, v1_answers, v2_answers
+from test_typed_results import V1, V2, Canned, old_task_instance
+from test_typed_results import canned as canned  # the fixture: v1 and v2 canned servers
 from test_validate import CHANGES, Answers, changed, current_spec, difference, model_class, places
 
 from airflow_client_ext import InvalidResponseError
@@ -35,13 +35,6 @@ CASES = {
     "runs": ("runs", "dag_runs", None),
     "run": ("run", None, None),
 }
-
-
-@pytest.fixture(params=["v1", "v2"])
-def canned(request: pytest.FixtureRequest) -> Iterator[tuple[str, Canned]]:
-    made = Canned(v1_answers() if request.param == "v1" else v2_answers())
-    yield request.param, made
-    made.close()
 
 
 def page_path(api: str) -> str:
