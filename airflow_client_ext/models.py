@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 #: Run states after which nothing changes on its own.
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
@@ -68,13 +68,17 @@ class RawOnFirstUse:
 
     __slots__ = ()
 
-    def __getattr__(self, name: str) -> Any:
-        later = self.__dict__.get("_raw_later") if name == "raw" else None
-        if later is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        raw = self.__dict__["raw"] = later()
-        self.__dict__.pop("_raw_later", None)
-        return raw
+    if TYPE_CHECKING:
+        raw: Any
+    else:  # a type checker would take every attribute for one with a __getattr__
+
+        def __getattr__(self, name: str) -> Any:
+            later = self.__dict__.get("_raw_later") if name == "raw" else None
+            if later is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            raw = self.__dict__["raw"] = later()
+            self.__dict__.pop("_raw_later", None)
+            return raw
 
     def __getstate__(self) -> dict[str, Any]:
         self.raw  # noqa: B018  made now: how to make it holds the answer, not for a pickle

@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from test_generated_compat import Answers
 from test_typed_results import V1, V2, Canned, old_task_instance
 from test_typed_results import canned as canned  # the fixture: v1 and v2 canned servers
-from test_validate import CHANGES, Answers, changed, current_spec, difference, model_class, places
+from test_validate import CHANGES, changed, current_spec, difference, model_class, places
 
 from airflow_client_ext import InvalidResponseError
 from airflow_client_ext._reads import Listing
