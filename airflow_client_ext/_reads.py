@@ -163,13 +163,15 @@ class Answer:
         self._model: Any = None
         self._lock = threading.Lock()
 
-    def pick(self, read: Callable[[bytes], Any]) -> Any:
+    def pick(self, read: Callable[[bytes], Any] | None) -> Any:
         """What ``read`` (a :func:`~._validate.picker`) makes of a JSON body in UTF-8, or
-        None where it refuses the answer or cannot read it: then only the whole model
-        tells what the answer holds, or what is wrong with it."""
+        None where there is no picker, or it refuses the answer or cannot read it: then
+        only the whole model tells what the answer holds, or what is wrong with it."""
         from pydantic import ValidationError  # loaded with the generated models
 
-        if self.response.status != 200 or not json_in_utf8(self.response.headers):
+        if read is None or self.response.status != 200:
+            return None
+        if not json_in_utf8(self.response.headers):
             return None
         try:
             return read(self.response.data)
@@ -266,7 +268,7 @@ class Single:
 
     def __call__(self, **arguments: Any) -> Any:
         answer = self._operation.answer(**arguments)
-        picked = answer.pick(self._pick) if self._pick is not None else None
+        picked = answer.pick(self._pick)
         if picked is None:
             return self._shape.of_model(answer.model())
         return self._shape.of_picked(picked, answer.model)
@@ -296,7 +298,7 @@ class Listing:
     def __call__(self, **arguments: Any) -> Page:
         answer = self._operation.answer(**arguments)
         field, shape = self._field, self._shape
-        picked = answer.pick(self._pick) if self._pick is not None else None
+        picked = answer.pick(self._pick)
         if picked is None:
             page = answer.model()
             items = [shape.of_model(raw) for raw in getattr(page, field) or ()]

@@ -720,7 +720,6 @@ class V2Adapter(VersionAdapter):
     bulk_items: ClassVar[int] = BULK_ITEMS
     bulk_bytes: ClassVar[int] = BULK_BYTES
 
-    #: kind -> (API class, its bulk method, the generated name of an item's body)
     def write_items(self, kind: str, writes: Sequence[Write], workers: int) -> Iterator[Batch]:
         """Bulk requests (``PATCH /variables``, ...) where the server has them (see
         :mod:`._bulk`), else one request per item."""

@@ -317,7 +317,7 @@ class StarshipClient:
         except NotFoundError:
             return True
         except ApiError:  # 401, 403: behind the login; a 5xx: the login path decides
-            return False
+            pass
         return False
 
     def info(self) -> dict[str, str]:
